@@ -1,0 +1,10 @@
+// Switches for tests. Not part of the public API.
+import { native } from './_binding';
+export { setNameGenerator } from './_names';
+
+export const internals = {
+  /** Force the create-then-unlink path for unnamed files, as on a system without O_TMPFILE. */
+  forceNoTmpfile: false,
+  /** True once the kernel was seen to lack O_TMPFILE (or the build has none). */
+  tmpfileKnownUnsupported: (): boolean => native.tmpfileKnownUnsupported(),
+};

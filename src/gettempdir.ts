@@ -1,0 +1,62 @@
+// gettempdir(): where temporary things go, found once and kept in tempfile.tempdir.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { native, KIND_FILE, FLAG_ALLOW_INSECURE } from './_binding';
+import { settings } from './_settings';
+import { systemError } from './_errors';
+
+function candidates(): string[] {
+  const out: string[] = [];
+  for (const v of ['TMPDIR', 'TEMP', 'TMP']) {
+    const d = process.env[v];
+    if (d) out.push(d);
+  }
+  if (process.platform === 'win32') {
+    const { LOCALAPPDATA, APPDATA, SystemDrive } = process.env;
+    if (LOCALAPPDATA) out.push(path.join(LOCALAPPDATA, 'Temp'));
+    if (APPDATA) out.push(path.join(APPDATA, 'Temp'));
+    const drive = SystemDrive || 'C:';
+    out.push(`${drive}\\TEMP`, `${drive}\\TMP`, '\\TEMP', '\\TMP');
+  } else {
+    out.push('/tmp', '/var/tmp', '/usr/tmp');
+  }
+  try {
+    out.push(process.cwd());
+  } catch {
+    // the working directory was removed: it simply is not a candidate
+  }
+  return out;
+}
+
+/** Usable = a file can really be created and removed there (Python's test). */
+function usable(dir: string): boolean {
+  try {
+    const [fd, name] = native.createSync(dir, 'tmp', '.probe', KIND_FILE, FLAG_ALLOW_INSECURE, 0o600, null);
+    try {
+      fs.writeSync(fd, 'blat');
+    } finally {
+      fs.closeSync(fd);
+      fs.unlinkSync(path.join(dir, name));
+    }
+    return true;
+  } catch {
+    return false; // not usable; the next candidate is tried, and ENOENT lists them all if none is
+  }
+}
+
+/**
+ * The directory used when no `dir` is given: `tempfile.tempdir` when set, otherwise the first
+ * usable of $TMPDIR, $TEMP, $TMP, the platform's list and the working directory (stored in
+ * `tempfile.tempdir`). Throws ENOENT when none is usable.
+ */
+export function gettempdir(): string {
+  if (settings.tempdir !== null && settings.tempdir !== undefined) return settings.tempdir;
+  const tried = candidates().map((d) => path.resolve(d));
+  for (const d of tried) {
+    if (usable(d)) {
+      settings.tempdir = d;
+      return d;
+    }
+  }
+  throw systemError('ENOENT', 'gettempdir', tried[0] ?? '', `no usable temporary directory in ${JSON.stringify(tried)}`);
+}

@@ -1,0 +1,25 @@
+// The ES module face of the package: the CommonJS module's object is the
+// default export, so both module systems share one state.
+import tempfile from './index.js';
+
+export default tempfile;
+export const {
+  TMP_MAX,
+  gettempdir,
+  gettempprefix,
+  mktemp,
+  mkstemp,
+  mkstempSync,
+  mkdtemp,
+  mkdtempSync,
+  TemporaryFile,
+  TemporaryFileSync,
+  TempFile,
+} = tempfile;
+export type TempFile = tempfile.TempFile;
+export type MkstempResult = tempfile.MkstempResult;
+export type MkstempOptions = tempfile.MkstempOptions;
+export type MkdtempOptions = tempfile.MkdtempOptions;
+export type TemporaryFileOptions = tempfile.TemporaryFileOptions;
+export type NameOptions = tempfile.NameOptions;
+export type CreateOptions = tempfile.CreateOptions;

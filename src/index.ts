@@ -1,0 +1,59 @@
+// securetemp: the default export is one mutable settings-and-functions object,
+// the same whether the package is loaded with require() or import.
+import { settings } from './_settings';
+import { gettempdir } from './gettempdir';
+import { gettempprefix, TMP_MAX } from './_names';
+import {
+  mkstemp,
+  mkstempSync,
+  mkdtemp,
+  mkdtempSync,
+  mktemp,
+  TemporaryFile,
+  TemporaryFileSync,
+} from './create';
+import { TempFile as TempFileClass } from './tempfile';
+import type * as createTypes from './create';
+import type * as optionTypes from './_options';
+
+const tempfile = {
+  /** When not null, the directory every call uses when no `dir` is given. */
+  get tempdir(): string | null {
+    return settings.tempdir;
+  },
+  set tempdir(v: string | null) {
+    settings.tempdir = v;
+  },
+  /** Deprecated (as in the seed): when not null, the prefix of every generated name. Use gettempprefix()/prefix. */
+  get template(): string | null {
+    return settings.template;
+  },
+  set template(v: string | null) {
+    settings.template = v;
+  },
+  TMP_MAX,
+  gettempdir,
+  gettempprefix,
+  mktemp,
+  mkstemp,
+  mkstempSync,
+  mkdtemp,
+  mkdtempSync,
+  TemporaryFile,
+  TemporaryFileSync,
+  TempFile: TempFileClass,
+};
+
+// Types, reachable as tempfile.TempFile etc. from both module systems.
+// eslint-disable-next-line @typescript-eslint/no-namespace
+declare namespace tempfile {
+  export type TempFile = TempFileClass;
+  export type MkstempResult = createTypes.MkstempResult;
+  export type MkstempOptions = createTypes.MkstempOptions;
+  export type MkdtempOptions = createTypes.MkdtempOptions;
+  export type TemporaryFileOptions = createTypes.TemporaryFileOptions;
+  export type NameOptions = optionTypes.NameOptions;
+  export type CreateOptions = optionTypes.CreateOptions;
+}
+
+export = tempfile;

@@ -1,0 +1,591 @@
+// TempFile: the file object every creator returns. Position, buffering and
+// text decoding live here; the descriptor's own offset is never used (all I/O
+// is pread/pwrite at the object's position).
+import * as fs from 'node:fs';
+import { TextDecoder } from 'node:util';
+import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
+import { runAsync, runSync, type Io } from './_io';
+import type { ModeInfo, TextEncoding } from './_mode';
+
+const MIN_DEFAULT_BUFFER = 64 * 1024;
+const READ_CHUNK = 64 * 1024;
+
+/** What a TempFile owns; kept apart so the finalizer can flush and close it without the object. */
+export interface FileState {
+  fd: number; // -1 once closed
+  path: string | null;
+  deleteOnClose: boolean;
+  append: boolean;
+  buf: Buffer | null; // write buffer, allocated on first buffered write
+  cap: number; // its capacity; 0 = unbuffered
+  blen: number; // bytes waiting in it
+  bstart: number; // file offset of its first byte
+  pos: number; // the object's position, buffered bytes included
+}
+
+export interface TempFileInit {
+  fd: number;
+  path: string | null;
+  mode: string;
+  info: ModeInfo;
+  bufsize: number;
+  encoding: TextEncoding | null;
+  deleteOnClose?: boolean;
+}
+
+type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
+
+function* flushIo(s: FileState): Io<void> {
+  if (s.blen === 0) return;
+  if (s.append) {
+    // O_APPEND semantics without O_APPEND: buffered bytes land at the end of file.
+    s.bstart = yield { op: 'size' };
+    s.pos = s.bstart + s.blen;
+  }
+  let off = 0;
+  while (off < s.blen) {
+    off += yield { op: 'pwrite', buf: s.buf!, off, len: s.blen - off, pos: s.bstart + off };
+  }
+  s.blen = 0;
+}
+
+function* writeAllIo(buf: Uint8Array, pos: number): Io<void> {
+  let off = 0;
+  while (off < buf.length) off += yield { op: 'pwrite', buf, off, len: buf.length - off, pos: pos + off };
+}
+
+/** Reads up to `n` bytes at `pos` (fewer only at end of file). */
+function* preadIo(n: number, pos: number): Io<Buffer> {
+  const out = Buffer.allocUnsafe(n);
+  let got = 0;
+  while (got < n) {
+    const r = yield { op: 'pread', buf: out, off: got, len: n - got, pos: pos + got };
+    if (r === 0) break;
+    got += r;
+  }
+  return got === n ? out : out.subarray(0, got);
+}
+
+function* readAllIo(pos: number): Io<Buffer> {
+  const size = yield { op: 'size' };
+  const chunks: Buffer[] = [];
+  let at = pos;
+  // The size is a hint: the file may grow while we read.
+  for (let want = Math.max(size - pos, 0) || READ_CHUNK; ; want = READ_CHUNK) {
+    const b = yield* preadIo(want, at);
+    if (b.length > 0) chunks.push(b);
+    at += b.length;
+    if (b.length < want) break;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** Bytes from `pos` through the first `nl` sequence (aligned to `unit`), or to end of file. */
+function* readLineIo(pos: number, nl: Buffer, unit: number): Io<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const b = yield* preadIo(READ_CHUNK, pos + total);
+    let from = 0;
+    for (;;) {
+      const i = b.indexOf(nl, from);
+      if (i < 0) break;
+      if ((total + i) % unit === 0) {
+        chunks.push(b.subarray(0, i + nl.length));
+        return Buffer.concat(chunks);
+      }
+      from = i + 1;
+    }
+    chunks.push(b);
+    total += b.length;
+    if (b.length < READ_CHUNK) return Buffer.concat(chunks);
+  }
+}
+
+function toBytes(data: unknown, name = 'data'): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data);
+  throw invalidArgType(name, 'a Buffer, TypedArray, DataView or ArrayBuffer in binary mode', data);
+}
+
+function countCodePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+const MAX_BYTES_PER_CODE_POINT: Record<TextEncoding, number> = { utf8: 4, utf16le: 4, latin1: 1, ascii: 1 };
+
+function encodingError(message: string): CodedError {
+  const e = new TypeError(message) as TypeError & CodedError;
+  e.code = 'ERR_ENCODING_INVALID_ENCODED_DATA';
+  return e;
+}
+
+function encode(s: string, enc: TextEncoding): Buffer {
+  if (enc === 'ascii') {
+    // eslint-disable-next-line no-control-regex
+    const bad = /[^\x00-\x7f]/.exec(s);
+    if (bad) throw encodingError(`'ascii' cannot encode character ${JSON.stringify(bad[0])} at index ${bad.index}`);
+  }
+  if (enc === 'utf8' || enc === 'utf16le') {
+    const bad = /\p{Surrogate}/u.exec(s);
+    if (bad) throw encodingError(`'${enc}' cannot encode the lone surrogate at index ${bad.index}`);
+  }
+  return Buffer.from(s, enc);
+}
+
+/** A strict decoder (Python's errors='strict'). */
+class Decoder {
+  private readonly td: TextDecoder | null;
+  constructor(private readonly enc: TextEncoding) {
+    this.td =
+      enc === 'utf8' || enc === 'utf16le'
+        ? new TextDecoder(enc === 'utf8' ? 'utf-8' : 'utf-16le', { fatal: true, ignoreBOM: true })
+        : null;
+  }
+  decode(b: Uint8Array, final: boolean): string {
+    if (this.td) {
+      try {
+        return this.td.decode(b, { stream: !final });
+      } catch {
+        throw encodingError(`the data is not valid ${this.enc}`);
+      }
+    }
+    if (this.enc === 'ascii') {
+      const i = b.findIndex((x) => x > 0x7f);
+      if (i >= 0) throw encodingError(`'ascii' cannot decode byte 0x${b[i]!.toString(16)}`);
+    }
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  }
+}
+
+const finalizer = new FinalizationRegistry<FileState>((s) => {
+  if (s.fd < 0) return;
+  process.emitWarning(`unclosed TempFile ${s.path ?? `<fd ${s.fd}>`} was garbage-collected; close it explicitly`, 'ResourceWarning');
+  try {
+    if (s.blen > 0) runSync(s.fd, flushIo(s));
+  } finally {
+    closeState(s);
+  }
+});
+
+function closeState(s: FileState): void {
+  const fd = s.fd;
+  s.fd = -1;
+  s.buf = null;
+  fs.closeSync(fd);
+}
+
+export class TempFile {
+  readonly #s: FileState;
+  readonly #info: ModeInfo;
+  readonly #mode: string;
+  readonly #enc: TextEncoding | null;
+  readonly #lineBuffered: boolean;
+  #pending = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** @internal Use TemporaryFile(), NamedTemporaryFile() and friends. */
+  constructor(init: TempFileInit) {
+    this.#info = init.info;
+    this.#mode = init.mode;
+    this.#enc = init.info.text ? init.encoding ?? 'utf8' : null;
+    this.#lineBuffered = init.bufsize === 1;
+    this.#s = {
+      fd: init.fd,
+      path: init.path,
+      deleteOnClose: init.deleteOnClose ?? false,
+      append: init.info.append,
+      buf: null,
+      cap: init.bufsize === 0 ? 0 : init.bufsize > 1 ? init.bufsize : -1,
+      blen: 0,
+      bstart: 0,
+      pos: 0,
+    };
+    finalizer.register(this, this.#s, this);
+  }
+
+  /** The descriptor. Throws ERR_FILE_CLOSED after close(). */
+  get fd(): number {
+    if (this.#s.fd < 0) throw fileClosed();
+    return this.#s.fd;
+  }
+  /** The file's path, or null when it has no name (an unnamed TemporaryFile). */
+  get path(): string | null {
+    return this.#s.path;
+  }
+  /** Python compatibility: the path, or the descriptor when there is none. */
+  get name(): string | number {
+    return this.#s.path ?? this.#s.fd;
+  }
+  /** The mode string as given. */
+  get mode(): string {
+    return this.#mode;
+  }
+  get closed(): boolean {
+    return this.#s.fd < 0;
+  }
+  /** The text encoding; undefined in binary mode. */
+  get encoding(): TextEncoding | undefined {
+    return this.#enc ?? undefined;
+  }
+
+  // --- the operations, each written once as an Io generator ---
+
+  #open(): FileState {
+    if (this.#s.fd < 0) throw fileClosed();
+    return this.#s;
+  }
+
+  #checkRead(what: string): FileState {
+    const s = this.#open();
+    if (!this.#info.readable) throw unsupported(what, this.#mode);
+    return s;
+  }
+
+  #checkWrite(what: string): FileState {
+    const s = this.#open();
+    if (!this.#info.writable) throw unsupported(what, this.#mode);
+    return s;
+  }
+
+  /** Bytes of `data` for this mode, and what write() reports for them. */
+  #encodeForWrite(data: unknown): [Uint8Array, number] {
+    if (this.#enc === null) {
+      const b = toBytes(data);
+      return [b, b.length];
+    }
+    if (typeof data !== 'string') throw invalidArgType('data', 'of type string in text mode', data);
+    return [encode(data, this.#enc), countCodePoints(data)];
+  }
+
+  /** Copies into the write buffer when that is all it takes; false when I/O is needed. */
+  #tryBuffer(s: FileState, b: Uint8Array): boolean {
+    if (s.cap === 0) return false;
+    if (s.buf === null) {
+      if (s.cap < 0) {
+        s.cap = Math.max(fs.fstatSync(s.fd).blksize || 0, MIN_DEFAULT_BUFFER);
+      }
+      s.buf = Buffer.allocUnsafe(s.cap);
+    }
+    if (s.blen + b.length > s.cap) return false;
+    if (s.blen === 0) s.bstart = s.pos;
+    s.buf.set(b, s.blen);
+    s.blen += b.length;
+    s.pos += b.length;
+    return true;
+  }
+
+  *#writeIo(s: FileState, b: Uint8Array): Io<void> {
+    if (this.#tryBuffer(s, b)) return;
+    yield* flushIo(s);
+    if (this.#tryBuffer(s, b)) return;
+    if (s.append) s.pos = yield { op: 'size' };
+    yield* writeAllIo(b, s.pos);
+    s.pos += b.length;
+  }
+
+  *#readIo(s: FileState, size: number): Io<Buffer | string> {
+    yield* flushIo(s);
+    if (this.#enc === null) {
+      const b = size < 0 ? yield* readAllIo(s.pos) : yield* preadIo(size, s.pos);
+      s.pos += b.length;
+      return b;
+    }
+    const dec = new Decoder(this.#enc);
+    if (size < 0) {
+      const b = yield* readAllIo(s.pos);
+      s.pos += b.length;
+      return dec.decode(b, true);
+    }
+    if (size === 0) return '';
+    // size code points take at most size * max bytes: read that much, keep the first size.
+    const want = size * MAX_BYTES_PER_CODE_POINT[this.#enc];
+    const b = yield* preadIo(want, s.pos);
+    const text = dec.decode(b, b.length < want);
+    let end = 0;
+    for (let n = 0; n < size && end < text.length; n++) {
+      const c = text.charCodeAt(end);
+      end += c >= 0xd800 && c <= 0xdbff && end + 1 < text.length ? 2 : 1;
+    }
+    const out = text.slice(0, end);
+    s.pos += Buffer.byteLength(out, this.#enc);
+    return out;
+  }
+
+  *#readlineIo(s: FileState, size: number): Io<Buffer | string> {
+    yield* flushIo(s);
+    const enc = this.#enc;
+    const nl = enc === 'utf16le' ? Buffer.from([0x0a, 0]) : Buffer.from([0x0a]);
+    let b = yield* readLineIo(s.pos, nl, nl.length);
+    if (enc === null) {
+      if (size >= 0 && b.length > size) b = b.subarray(0, size);
+      s.pos += b.length;
+      return b;
+    }
+    let line = new Decoder(enc).decode(b, true);
+    if (size >= 0 && countCodePoints(line) > size) {
+      let end = 0;
+      for (let n = 0; n < size; n++) end += line.codePointAt(end)! > 0xffff ? 2 : 1;
+      line = line.slice(0, end);
+      b = Buffer.from(line, enc);
+    }
+    s.pos += b.length;
+    return line;
+  }
+
+  *#seekIo(s: FileState, offset: number, whence: number): Io<number> {
+    yield* flushIo(s);
+    const base = whence === 0 ? 0 : whence === 1 ? s.pos : yield { op: 'size' };
+    const to = base + offset;
+    if (to < 0) throw invalidArgValue('offset', offset, `gives a negative position (${to})`);
+    s.pos = to;
+    return to;
+  }
+
+  *#truncateIo(s: FileState, size: number | undefined): Io<number> {
+    yield* flushIo(s);
+    const len = size ?? s.pos;
+    yield { op: 'ftruncate', len };
+    return len;
+  }
+
+  *#syncIo(s: FileState): Io<void> {
+    yield* flushIo(s);
+    yield { op: 'fsync' };
+  }
+
+  // --- argument checks shared by both forms ---
+
+  #checkSize(size: unknown, name = 'size'): number {
+    if (size === undefined || size === null) return -1;
+    if (typeof size !== 'number') throw invalidArgType(name, 'of type number', size);
+    if (!Number.isSafeInteger(size) || size < -1) throw invalidArgValue(name, size, 'must be an integer >= -1');
+    return size;
+  }
+
+  #checkSeek(offset: unknown, whence: unknown): [number, number] {
+    if (typeof offset !== 'number') throw invalidArgType('offset', 'of type number', offset);
+    if (!Number.isSafeInteger(offset)) throw invalidArgValue('offset', offset, 'must be an integer');
+    if (whence !== 0 && whence !== 1 && whence !== 2)
+      throw invalidArgValue('whence', whence, 'must be 0 (start), 1 (current) or 2 (end)');
+    if (this.#enc !== null && whence !== 0 && offset !== 0)
+      throw unsupported('a nonzero seek relative to the current position or the end', this.#mode);
+    return [offset, whence];
+  }
+
+  #checkTruncate(size: unknown): number | undefined {
+    if (size === undefined || size === null) return undefined;
+    if (typeof size !== 'number') throw invalidArgType('size', 'of type number', size);
+    if (!Number.isSafeInteger(size) || size < 0) throw invalidArgValue('size', size, 'must be an integer >= 0');
+    return size;
+  }
+
+  // --- synchronous forms ---
+
+  #sync<T>(g: Io<T>): T {
+    if (this.#pending > 0) {
+      const e = new Error('a synchronous operation was called while an asynchronous one is pending') as CodedError;
+      e.code = 'ERR_TEMPFILE_BUSY';
+      g.return(undefined as T);
+      throw e;
+    }
+    return runSync(this.#s.fd, g);
+  }
+
+  /** Writes `data` (bytes in binary mode, a string in text mode); returns bytes or characters written. */
+  writeSync(data: Bytes | string): number {
+    const s = this.#checkWrite('write');
+    const [b, n] = this.#encodeForWrite(data);
+    if (this.#pending === 0 && this.#tryBuffer(s, b)) {
+      if (this.#lineBuffered && (data as string).includes('\n')) this.#sync(flushIo(s));
+      return n;
+    }
+    this.#sync(this.#writeIo(s, b));
+    if (this.#lineBuffered && (data as string).includes('\n')) this.#sync(flushIo(s));
+    return n;
+  }
+
+  /** Up to `size` bytes (binary) or characters (text); everything to the end when size is -1. */
+  readSync(size: number = -1): Buffer | string {
+    const s = this.#checkRead('read');
+    return this.#sync(this.#readIo(s, this.#checkSize(size)));
+  }
+
+  /** Reads into `buffer` (binary mode only); returns the number of bytes read, 0 at end of file. */
+  readintoSync(buffer: NodeJS.ArrayBufferView): number {
+    const s = this.#checkRead('readinto');
+    if (this.#enc !== null) throw unsupported('readinto', this.#mode);
+    const b = toBytes(buffer, 'buffer');
+    return this.#sync(this.#readintoIo(s, b));
+  }
+
+  *#readintoIo(s: FileState, b: Uint8Array): Io<number> {
+    yield* flushIo(s);
+    let got = 0;
+    while (got < b.length) {
+      const r = yield { op: 'pread', buf: b, off: got, len: b.length - got, pos: s.pos + got };
+      if (r === 0) break;
+      got += r;
+    }
+    s.pos += got;
+    return got;
+  }
+
+  /** One line, through the newline; '' or an empty Buffer at end of file. */
+  readlineSync(size: number = -1): Buffer | string {
+    const s = this.#checkRead('readline');
+    return this.#sync(this.#readlineIo(s, this.#checkSize(size)));
+  }
+
+  /** Moves the position; whence 0/1/2 = from start/current/end. Returns the new position. */
+  seekSync(offset: number, whence: 0 | 1 | 2 = 0): number {
+    const s = this.#open();
+    const [o, w] = this.#checkSeek(offset, whence);
+    return this.#sync(this.#seekIo(s, o, w));
+  }
+
+  /** The position, buffered bytes included. */
+  tellSync(): number {
+    return this.#open().pos;
+  }
+
+  /** Resizes the file to `size` (default: the position) without moving the position. */
+  truncateSync(size?: number): number {
+    const s = this.#checkWrite('truncate');
+    return this.#sync(this.#truncateIo(s, this.#checkTruncate(size)));
+  }
+
+  /** Writes out the buffer. */
+  flushSync(): void {
+    this.#sync(flushIo(this.#open()));
+  }
+
+  /** Writes out the buffer and fsyncs the file. */
+  syncSync(): void {
+    this.#sync(this.#syncIo(this.#open()));
+  }
+
+  /** Flushes and closes; a second call does nothing. */
+  closeSync(): void {
+    const s = this.#s;
+    if (s.fd < 0) return;
+    if (this.#pending > 0) this.#sync(flushIo(s)); // throws ERR_TEMPFILE_BUSY
+    finalizer.unregister(this);
+    try {
+      runSync(s.fd, flushIo(s));
+    } finally {
+      closeState(s);
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.closeSync();
+  }
+
+  // --- asynchronous forms: one at a time, in call order ---
+
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const done = this.#queue.then(fn).finally(() => {
+      this.#pending--;
+    });
+    this.#queue = done.catch(() => undefined);
+    return done;
+  }
+
+  #async<T>(make: () => Io<T>): Promise<T> {
+    // make() runs the argument and state checks in call order, after earlier operations.
+    return this.#enqueue(() => runAsync(this.#s.fd, make()));
+  }
+
+  write(data: Bytes | string): Promise<number> {
+    return this.#async(() => {
+      const s = this.#checkWrite('write');
+      const [b, n] = this.#encodeForWrite(data);
+      const lb = this.#lineBuffered && (data as string).includes('\n');
+      const self = this;
+      return (function* (): Io<number> {
+        yield* self.#writeIo(s, b);
+        if (lb) yield* flushIo(s);
+        return n;
+      })();
+    });
+  }
+
+  read(size: number = -1): Promise<Buffer | string> {
+    return this.#async(() => this.#readIo(this.#checkRead('read'), this.#checkSize(size)));
+  }
+
+  readinto(buffer: NodeJS.ArrayBufferView): Promise<number> {
+    return this.#async(() => {
+      const s = this.#checkRead('readinto');
+      if (this.#enc !== null) throw unsupported('readinto', this.#mode);
+      return this.#readintoIo(s, toBytes(buffer, 'buffer'));
+    });
+  }
+
+  readline(size: number = -1): Promise<Buffer | string> {
+    return this.#async(() => this.#readlineIo(this.#checkRead('readline'), this.#checkSize(size)));
+  }
+
+  seek(offset: number, whence: 0 | 1 | 2 = 0): Promise<number> {
+    return this.#async(() => {
+      const s = this.#open();
+      const [o, w] = this.#checkSeek(offset, whence);
+      return this.#seekIo(s, o, w);
+    });
+  }
+
+  tell(): Promise<number> {
+    return this.#async(() => {
+      const s = this.#open();
+      return (function* (): Io<number> {
+        return s.pos;
+      })();
+    });
+  }
+
+  truncate(size?: number): Promise<number> {
+    return this.#async(() => this.#truncateIo(this.#checkWrite('truncate'), this.#checkTruncate(size)));
+  }
+
+  flush(): Promise<void> {
+    return this.#async(() => flushIo(this.#open()));
+  }
+
+  sync(): Promise<void> {
+    return this.#async(() => this.#syncIo(this.#open()));
+  }
+
+  close(): Promise<void> {
+    return this.#enqueue(async () => {
+      const s = this.#s;
+      if (s.fd < 0) return;
+      finalizer.unregister(this);
+      try {
+        await runAsync(s.fd, flushIo(s));
+      } finally {
+        const fd = s.fd;
+        s.fd = -1;
+        s.buf = null;
+        await new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+      }
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
