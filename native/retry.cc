@@ -3,8 +3,6 @@
 #include "core.h"
 #include "platform.h"
 
-#include <errno.h>
-
 static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 int st_random_name_chars(char* out, size_t n) {
@@ -31,7 +29,7 @@ int st_retry(st_create_req* req, st_step_fn step, void* ctx) {
   std::string name;
   size_t forced = req->names.size();
   size_t attempts = forced > 0 ? forced : ST_TMP_MAX;
-  int rc = -EEXIST;
+  int rc = ST_ERR_EEXIST;
   for (size_t i = 0; i < attempts; i++) {
     if (forced > 0) {
       name = req->names[i];
@@ -46,10 +44,10 @@ int st_retry(st_create_req* req, st_step_fn step, void* ctx) {
       name.assign(req->prefix).append(rnd, sizeof rnd).append(req->suffix);
     }
     rc = step(req, name, ctx);
-    if (rc != -EEXIST) {
+    if (rc != ST_ERR_EEXIST) {
       if (rc == 0) req->name = name;
       return rc;
     }
   }
-  return rc;  // -EEXIST after every attempt collided; syscall/err_name set by the step
+  return rc;  // ST_ERR_EEXIST after every attempt collided; syscall/err_name set by the step
 }
