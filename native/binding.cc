@@ -108,6 +108,52 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return deferred.Promise();
 }
 
+// Resolves/returns undefined, or throws the first failure with `errors` = how many there were.
+Napi::Value RemoveResult(Napi::Env env, const st_remove_req& req) {
+  if (req.errors == 0) return env.Undefined();
+  Napi::Error e = MakeError(env, req.first_err, req.syscall, req.err_path);
+  e.Set("errors", Napi::Number::New(env, req.errors));
+  return e.Value();
+}
+
+Napi::Value RemoveTreeSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  st_remove_req req;
+  req.path = info[0].As<Napi::String>().Utf8Value();
+  st_remove_tree(&req);
+  if (req.errors == 0) return env.Undefined();
+  Napi::Error(env, RemoveResult(env, req)).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+class RemoveWorker : public Napi::AsyncWorker {
+ public:
+  RemoveWorker(Napi::Env env, Napi::Promise::Deferred deferred)
+      : Napi::AsyncWorker(env, "securetemp:remove"), deferred_(deferred) {}
+  st_remove_req req;
+
+  void Execute() override { st_remove_tree(&req); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (req.errors == 0)
+      deferred_.Resolve(env.Undefined());
+    else
+      deferred_.Reject(RemoveResult(env, req));
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  RemoveWorker* w = new RemoveWorker(env, deferred);
+  w->req.path = info[0].As<Napi::String>().Utf8Value();
+  w->Queue();
+  return deferred.Promise();
+}
+
 Napi::Value TmpfileKnownUnsupported(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), st_tmpfile_known_unsupported() != 0);
 }
@@ -127,6 +173,8 @@ Napi::Value RandomChars(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSync", Napi::Function::New(env, CreateSync, "createSync"));
   exports.Set("create", Napi::Function::New(env, Create, "create"));
+  exports.Set("removeTreeSync", Napi::Function::New(env, RemoveTreeSync, "removeTreeSync"));
+  exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
   exports.Set("randomChars", Napi::Function::New(env, RandomChars, "randomChars"));
   exports.Set("tmpfileKnownUnsupported", Napi::Function::New(env, TmpfileKnownUnsupported, "tmpfileKnownUnsupported"));
   exports.Set("TMP_MAX", Napi::Number::New(env, ST_TMP_MAX));

@@ -45,6 +45,23 @@ struct st_create_req {
   int used_tmpfile = 0;   // 1 when the unnamed file came from O_TMPFILE
 };
 
+struct st_remove_req {
+  // in
+  std::string path;  // absolute path of the tree's root
+  // out
+  int errors = 0;          // how many removals failed
+  int first_err = 0;       // the first failure
+  const char* syscall = "";
+  std::string err_path;
+};
+
+// Removes the tree at req->path without ever following a symbolic link: the walk
+// goes from open directory handles (openat O_NOFOLLOW, unlinkat), and a directory
+// that denies us is given back owner rwx through its handle. Removes everything it
+// can; returns 0 or the first failure (also in req->first_err). A root that is
+// already gone is not an error.
+int st_remove_tree(st_remove_req* req);
+
 // Opens req->dir once and creates relative to that handle, retrying on EEXIST.
 int st_create(st_create_req* req);
 

@@ -191,3 +191,131 @@ int st_create(st_create_req* req) {
   close(dirfd);
   return rc;
 }
+
+// ---- tree removal ------------------------------------------------------------
+
+#include <dirent.h>
+
+static void record(st_remove_req* req, int err, const char* syscall, const std::string& parent,
+                   const char* name) {
+  if (req->errors++ == 0) {
+    req->first_err = err;
+    req->syscall = syscall;
+    req->err_path = parent;
+    if (name) req->err_path.append("/").append(name);
+  }
+}
+
+static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name);
+
+// Removes what `fd` (an open directory, owned by the caller) contains.
+static void remove_contents(st_remove_req* req, int fd, const std::string& path) {
+  // A few passes: entries may appear while we work (they are then reported by rmdir).
+  for (int pass = 0; pass < 3; pass++) {
+    int dfd = dup(fd);
+    if (dfd < 0) {
+      record(req, -errno, "dup", path, nullptr);
+      return;
+    }
+    DIR* d = fdopendir(dfd);
+    if (!d) {
+      record(req, -errno, "opendir", path, nullptr);
+      close(dfd);
+      return;
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* e = readdir(d)) {
+      const char* n = e->d_name;
+      if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+      names.emplace_back(n);
+    }
+    int rerr = errno;
+    closedir(d);
+    if (rerr) {
+      record(req, -rerr, "scandir", path, nullptr);
+      return;
+    }
+    if (names.empty()) return;
+    for (const std::string& n : names) remove_entry(req, fd, path, n.c_str());
+  }
+}
+
+static int is_dir_at(int dirfd, const char* name) {
+  struct stat st;
+  return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Removes `name` in `dirfd`: a file or link is unlinked (a link is never followed), a
+// directory is opened O_NOFOLLOW, emptied through its handle, then removed.
+static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name) {
+  int fixed_parent = 0, fixed_child = 0;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    if (unlinkat(dirfd, name, 0) == 0) return;
+    int e = errno;
+    if (e == ENOENT) return;
+    if (e == EACCES && !fixed_parent) {
+      // The directory we remove from is not writable for us: give it back owner rwx,
+      // through its handle.
+      fixed_parent = 1;
+      struct stat st;
+      if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
+      record(req, -e, "unlink", parent, name);
+      return;
+    }
+    // Linux says EISDIR for a directory; POSIX (macOS) says EPERM.
+    if (e != EISDIR && !(e == EPERM && is_dir_at(dirfd, name))) {
+      record(req, -e, "unlink", parent, name);
+      return;
+    }
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      e = errno;
+      if (e == ENOENT) return;
+      if (e == ELOOP || e == ENOTDIR) continue;  // swapped for a link or file: unlink that
+      if (e == EACCES && !fixed_child) {
+        // A directory we may not read (e.g. 0000): owner rwx, never through a link.
+        fixed_child = 1;
+        if (fchmodat(dirfd, name, S_IRWXU, AT_SYMLINK_NOFOLLOW) == 0) continue;
+        e = errno == EOPNOTSUPP ? EACCES : errno;  // it became a symlink: report the denial
+      }
+      record(req, -e, "open", parent, name);
+      return;
+    }
+    std::string path = parent + "/" + name;
+    remove_contents(req, fd, path);
+    close(fd);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return;
+    e = errno;
+    if (e == ENOENT) return;
+    if (e == ENOTDIR) continue;  // swapped after we emptied it
+    if (e == EACCES && !fixed_parent) {
+      fixed_parent = 1;
+      struct stat st;
+      if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
+    }
+    record(req, -e, "rmdir", parent, name);
+    return;
+  }
+  record(req, -EAGAIN, "unlink", parent, name);  // kept changing under us
+}
+
+int st_remove_tree(st_remove_req* req) {
+  std::string parent = req->path, base;
+  while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+  size_t slash = parent.rfind('/');
+  if (slash == std::string::npos || slash + 1 >= parent.size()) {
+    record(req, -EINVAL, "rmdir", req->path, nullptr);
+    return req->first_err;
+  }
+  base = parent.substr(slash + 1);
+  parent = slash == 0 ? "/" : parent.substr(0, slash);
+  int pfd = retry_eintr_open(AT_FDCWD, parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (pfd < 0) {
+    if (pfd != -ENOENT) record(req, pfd, "open", parent, nullptr);
+    return req->first_err;
+  }
+  remove_entry(req, pfd, slash == 0 ? "" : parent, base.c_str());
+  close(pfd);
+  return req->first_err;
+}
