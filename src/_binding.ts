@@ -33,6 +33,9 @@ export interface Native {
     perms: number,
     names: string[] | null,
   ): Promise<CreateResult>;
+  /** Removes a tree without following links; throws the first failure (with `errors`: how many). */
+  removeTreeSync(path: string): void;
+  removeTree(path: string): Promise<void>;
   randomChars(n: number): string;
   tmpfileKnownUnsupported(): boolean;
   readonly TMP_MAX: number;

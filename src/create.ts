@@ -41,7 +41,8 @@ export interface TemporaryFileOptions extends CreateOptions {
 const MKSTEMP_KEYS = [...NAME_KEYS, 'permissions'] as const;
 const TEMPFILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding'] as const;
 
-function args(r: Resolved, kind: Kind, perms: number) {
+/** The addon's arguments for one creation. */
+export function nativeArgs(r: Resolved, kind: Kind, perms: number) {
   let flags = r.flags;
   if (kind === KIND_UNNAMED && internals.forceNoTmpfile) flags |= FLAG_NO_TMPFILE;
   return [r.dir, r.prefix, r.suffix, kind, flags, perms, candidateNames(r.prefix, r.suffix)] as const;
@@ -57,7 +58,7 @@ function mkstempArgs(options: unknown) {
   const o = checkOptionsObject('options', options, MKSTEMP_KEYS);
   const perms = checkPermissions(o.permissions, 0o600);
   const r = resolveNameOptions(o);
-  return [r, args(r, KIND_FILE, perms)] as const;
+  return [r, nativeArgs(r, KIND_FILE, perms)] as const;
 }
 
 /**
@@ -80,7 +81,7 @@ function mkdtempArgs(options: unknown) {
   const o = checkOptionsObject('options', options, MKSTEMP_KEYS);
   const perms = checkPermissions(o.permissions, 0o700);
   const r = resolveNameOptions(o);
-  return [r, args(r, KIND_DIR, perms)] as const;
+  return [r, nativeArgs(r, KIND_DIR, perms)] as const;
 }
 
 /** Creates a new directory (0o700 & ~umask by default) and returns its absolute path. You own it. */
@@ -159,12 +160,12 @@ export function TemporaryFileSync(options?: TemporaryFileOptions): TempFile;
 export function TemporaryFileSync(mode?: string, bufsize?: number, suffix?: string): TempFile;
 export function TemporaryFileSync(...a: unknown[]): TempFile {
   const f = temporaryFileArgs(a);
-  return makeFile(f, native.createSync(...args(f.r, KIND_UNNAMED, 0o600)), null);
+  return makeFile(f, native.createSync(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }
 
 export function TemporaryFile(options?: TemporaryFileOptions): Promise<TempFile>;
 export function TemporaryFile(mode?: string, bufsize?: number, suffix?: string): Promise<TempFile>;
 export async function TemporaryFile(...a: unknown[]): Promise<TempFile> {
   const f = temporaryFileArgs(a);
-  return makeFile(f, await native.create(...args(f.r, KIND_UNNAMED, 0o600)), null);
+  return makeFile(f, await native.create(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }

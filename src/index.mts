@@ -15,8 +15,14 @@ export const {
   TemporaryFile,
   TemporaryFileSync,
   TempFile,
+  TemporaryDirectory,
+  TemporaryDirectorySync,
+  TempDir,
+  cleanupOnSignals,
 } = tempfile;
 export type TempFile = tempfile.TempFile;
+export type TempDir = tempfile.TempDir;
+export type TemporaryDirectoryOptions = tempfile.TemporaryDirectoryOptions;
 export type MkstempResult = tempfile.MkstempResult;
 export type MkstempOptions = tempfile.MkstempOptions;
 export type MkdtempOptions = tempfile.MkdtempOptions;

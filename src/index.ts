@@ -13,6 +13,9 @@ import {
   TemporaryFileSync,
 } from './create';
 import { TempFile as TempFileClass } from './tempfile';
+import { TempDir as TempDirClass, TemporaryDirectory, TemporaryDirectorySync } from './tempdir';
+import { cleanupOnSignals } from './_lifetime';
+import type * as dirTypes from './tempdir';
 import type * as createTypes from './create';
 import type * as optionTypes from './_options';
 
@@ -42,12 +45,18 @@ const tempfile = {
   TemporaryFile,
   TemporaryFileSync,
   TempFile: TempFileClass,
+  TemporaryDirectory,
+  TemporaryDirectorySync,
+  TempDir: TempDirClass,
+  cleanupOnSignals,
 };
 
 // Types, reachable as tempfile.TempFile etc. from both module systems.
 // eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace tempfile {
   export type TempFile = TempFileClass;
+  export type TempDir = TempDirClass;
+  export type TemporaryDirectoryOptions = dirTypes.TemporaryDirectoryOptions;
   export type MkstempResult = createTypes.MkstempResult;
   export type MkstempOptions = createTypes.MkstempOptions;
   export type MkdtempOptions = createTypes.MkdtempOptions;

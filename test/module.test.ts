@@ -5,9 +5,13 @@ import * as esm from 'securetemp';
 
 const PUBLIC = [
   'TMP_MAX',
+  'TempDir',
   'TempFile',
+  'TemporaryDirectory',
+  'TemporaryDirectorySync',
   'TemporaryFile',
   'TemporaryFileSync',
+  'cleanupOnSignals',
   'gettempdir',
   'gettempprefix',
   'mkdtemp',
