@@ -206,7 +206,8 @@ static void record(st_remove_req* req, int err, const char* syscall, const std::
   }
 }
 
-static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name);
+static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
+                         int may_fix_parent);
 
 // Removes what `fd` (an open directory, owned by the caller) contains.
 static void remove_contents(st_remove_req* req, int fd, const std::string& path) {
@@ -237,7 +238,7 @@ static void remove_contents(st_remove_req* req, int fd, const std::string& path)
       return;
     }
     if (names.empty()) return;
-    for (const std::string& n : names) remove_entry(req, fd, path, n.c_str());
+    for (const std::string& n : names) remove_entry(req, fd, path, n.c_str(), 1);
   }
 }
 
@@ -247,24 +248,27 @@ static int is_dir_at(int dirfd, const char* name) {
 }
 
 // Removes `name` in `dirfd`: a file or link is unlinked (a link is never followed), a
-// directory is opened O_NOFOLLOW, emptied through its handle, then removed.
-static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name) {
-  int fixed_parent = 0, fixed_child = 0;
+// directory is opened O_NOFOLLOW, emptied through its handle, then removed. The
+// permissions of `dirfd` may be widened only when it is inside the tree (not the
+// root's parent, which is not ours to change).
+static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
+                         int may_fix_parent) {
+  int fixed_parent = !may_fix_parent, fixed_child = 0;
   for (int attempt = 0; attempt < 8; attempt++) {
     if (unlinkat(dirfd, name, 0) == 0) return;
     int e = errno;
     if (e == ENOENT) return;
-    if (e == EACCES && !fixed_parent) {
-      // The directory we remove from is not writable for us: give it back owner rwx,
-      // through its handle.
-      fixed_parent = 1;
-      struct stat st;
-      if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
-      record(req, -e, "unlink", parent, name);
-      return;
-    }
-    // Linux says EISDIR for a directory; POSIX (macOS) says EPERM.
-    if (e != EISDIR && !(e == EPERM && is_dir_at(dirfd, name))) {
+    // Linux says EISDIR for a directory; POSIX (macOS) says EPERM; a parent we may not
+    // write says EACCES first, but a directory is still worth emptying.
+    bool dir = e == EISDIR || ((e == EPERM || e == EACCES) && is_dir_at(dirfd, name));
+    if (!dir) {
+      if (e == EACCES && !fixed_parent) {
+        // The directory we remove from is not writable for us: give it back owner rwx,
+        // through its handle.
+        fixed_parent = 1;
+        struct stat st;
+        if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
+      }
       record(req, -e, "unlink", parent, name);
       return;
     }
@@ -315,7 +319,7 @@ int st_remove_tree(st_remove_req* req) {
     if (pfd != -ENOENT) record(req, pfd, "open", parent, nullptr);
     return req->first_err;
   }
-  remove_entry(req, pfd, slash == 0 ? "" : parent, base.c_str());
+  remove_entry(req, pfd, slash == 0 ? "" : parent, base.c_str(), 0);
   close(pfd);
   return req->first_err;
 }

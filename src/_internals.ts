@@ -1,6 +1,7 @@
 // Switches for tests. Not part of the public API.
 import { native } from './_binding';
 export { setNameGenerator } from './_names';
+export { adoptDir } from './tempdir';
 
 export const internals = {
   /** Force the create-then-unlink path for unnamed files, as on a system without O_TMPFILE. */

@@ -13,6 +13,9 @@ export interface TemporaryDirectoryOptions extends CreateOptions {
   delete?: boolean;
 }
 
+/** Only this module (and the test switches) may make a TempDir: it removes whatever path it holds. */
+const INTERNAL = Symbol('securetemp.TempDir');
+
 const KEYS = [...NAME_KEYS, 'permissions', 'ignoreCleanupErrors', 'delete'] as const;
 
 export class TempDir implements Removable {
@@ -23,7 +26,12 @@ export class TempDir implements Removable {
   #done = false;
 
   /** @internal Use TemporaryDirectory() / TemporaryDirectorySync(). */
-  constructor(path: string, ignoreErrors: boolean, del: boolean) {
+  constructor(token: symbol, path: string, ignoreErrors: boolean, del: boolean) {
+    if (token !== INTERNAL) {
+      throw Object.assign(new TypeError('Illegal constructor: use TemporaryDirectory() or TemporaryDirectorySync()'), {
+        code: 'ERR_ILLEGAL_CONSTRUCTOR',
+      });
+    }
     this.path = path;
     this.#ignoreErrors = ignoreErrors;
     this.#delete = del;
@@ -100,10 +108,15 @@ function prepare(options: unknown) {
 /** A new private directory (mkdtemp) removed by cleanup(), dispose, or at exit. */
 export function TemporaryDirectorySync(options?: TemporaryDirectoryOptions): TempDir {
   const p = prepare(options);
-  return new TempDir(joinPath(p.r.dir, native.createSync(...p.args)[1]), p.ignore, p.del);
+  return new TempDir(INTERNAL, joinPath(p.r.dir, native.createSync(...p.args)[1]), p.ignore, p.del);
 }
 
 export async function TemporaryDirectory(options?: TemporaryDirectoryOptions): Promise<TempDir> {
   const p = prepare(options);
-  return new TempDir(joinPath(p.r.dir, (await native.create(...p.args))[1]), p.ignore, p.del);
+  return new TempDir(INTERNAL, joinPath(p.r.dir, (await native.create(...p.args))[1]), p.ignore, p.del);
+}
+
+/** For tests: a TempDir for an existing path. */
+export function adoptDir(path: string, ignoreErrors: boolean, del: boolean): TempDir {
+  return new TempDir(INTERNAL, path, ignoreErrors, del);
 }

@@ -51,8 +51,8 @@ describe('gettempdir', () => {
     fs.mkdirSync(ro, { mode: 0o555 });
     fs.chmodSync(s.dir, 0o755);
     const r = runNode(
-      `process.setgid(65534); process.setuid(65534);
-       const t = require(${JSON.stringify(path.resolve('dist/index.js'))});
+      `const t = require(${JSON.stringify(path.resolve('dist/index.js'))});
+       process.setgid(65534); process.setuid(65534);
        console.log(t.gettempdir());`,
       { env: { ...process.env, TMPDIR: ro, TEMP: undefined, TMP: undefined } },
     );
