@@ -58,12 +58,13 @@ void ReadCreateArgs(const Napi::CallbackInfo& info, st_create_req* req) {
   }
 }
 
-// [fd, name]: fd is -1 for a directory, name is '' for an O_TMPFILE file.
+// An unnamed file: its fd. A directory: its name. A named file: [fd, name].
 Napi::Value CreateResult(Napi::Env env, const st_create_req& req) {
-  Napi::Array out = Napi::Array::New(env, 3);
+  if (req.kind == ST_KIND_UNNAMED) return Napi::Number::New(env, req.fd);
+  if (req.kind == ST_KIND_DIR) return Napi::String::New(env, req.name);
+  Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, req.fd));
   out.Set(1u, Napi::String::New(env, req.name));
-  out.Set(2u, Napi::Boolean::New(env, req.used_tmpfile != 0));
   return out;
 }
 

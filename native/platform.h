@@ -18,6 +18,10 @@
 // n bytes from the OS CSPRNG; never a weak fallback. 0 or a negative error code.
 int st_os_random(unsigned char* buf, size_t n);
 
+// Makes every thread's pool of random bytes stale (the platform calls it in a
+// child after fork()).
+void st_random_invalidate(void);
+
 // One creation attempt for `name`: 0, ST_ERR_EEXIST (try another name) or
 // another negative error code (returned at once).
 typedef int (*st_step_fn)(st_create_req* req, const std::string& name, void* ctx);

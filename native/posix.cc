@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #if defined(__linux__) && !defined(ST_POSIX_PORTABLE)
@@ -33,9 +34,20 @@
 #define O_DIRECTORY 0
 #endif
 
+// The directory handle creation works from: O_PATH where there is one (Linux), which
+// is cheaper to open and needs no read permission (a 0300 directory still works).
+#if defined(O_PATH) && !defined(ST_POSIX_PORTABLE)
+#define ST_DIR_HANDLE_FLAGS (O_PATH | O_DIRECTORY | O_CLOEXEC)
+#else
+#define ST_DIR_HANDLE_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#endif
+
 #include <atomic>
 
 static std::atomic<int> g_tmpfile_unsupported{0};
+
+// A forked child must not reuse the parent's pooled random bytes (retry.cc).
+[[maybe_unused]] static const int g_atfork_registered = pthread_atfork(nullptr, nullptr, st_random_invalidate);
 
 int st_os_random(unsigned char* buf, size_t n) {
 #if defined(ST_HAVE_GETRANDOM)
@@ -113,11 +125,12 @@ static int create_unlinked_step(st_create_req* req, const std::string& name, voi
 }
 
 #if defined(ST_HAVE_O_TMPFILE)
-// 1 = created, 0 = not available here (fall back), <0 = a real error.
-static int try_o_tmpfile(st_create_req* req, int dirfd) {
+// O_TMPFILE on `dirfd` + `path`: 1 = created, 0 = not available here (fall back),
+// <0 = a real error.
+static int try_o_tmpfile(st_create_req* req, int dirfd, const char* path) {
   if ((req->flags & ST_FLAG_NO_TMPFILE) || g_tmpfile_unsupported.load(std::memory_order_relaxed))
     return 0;
-  int fd = retry_eintr_open(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, req->perms);
+  int fd = retry_eintr_open(dirfd, path, O_TMPFILE | O_RDWR | O_CLOEXEC, req->perms);
   if (fd >= 0) {
     req->fd = fd;
     req->used_tmpfile = 1;
@@ -129,7 +142,7 @@ static int try_o_tmpfile(st_create_req* req, int dirfd) {
       return 0;
     case -EOPNOTSUPP:  // this file system lacks it
     case -EINVAL:
-    case -ENOENT:
+    case -ENOENT:  // (also a missing directory: the general path reports that)
       return 0;
     default:
       req->syscall = "open";
@@ -140,7 +153,18 @@ static int try_o_tmpfile(st_create_req* req, int dirfd) {
 #endif
 
 int st_create(st_create_req* req) {
-  int dirfd = retry_eintr_open(AT_FDCWD, req->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+#if defined(ST_HAVE_O_TMPFILE)
+  // A file that never has a name needs no directory handle: nobody can rename,
+  // replace or unlink what has no name, so there is no race to close and the
+  // world-writable check (which guards names) does not apply. One system call.
+  if (req->kind == ST_KIND_UNNAMED) {
+    int rc = try_o_tmpfile(req, AT_FDCWD, req->dir.c_str());
+    if (rc == 1) return 0;
+    if (rc < 0) return rc;
+    req->flags |= ST_FLAG_NO_TMPFILE;  // the general path below falls back directly
+  }
+#endif
+  int dirfd = retry_eintr_open(AT_FDCWD, req->dir.c_str(), ST_DIR_HANDLE_FLAGS, 0);
   if (dirfd < 0) {
     req->syscall = "open";
     req->err_name.clear();
@@ -174,7 +198,7 @@ int st_create(st_create_req* req) {
       break;
     case ST_KIND_UNNAMED:
 #if defined(ST_HAVE_O_TMPFILE)
-      rc = try_o_tmpfile(req, dirfd);
+      rc = try_o_tmpfile(req, dirfd, ".");
       if (rc == 1) {
         rc = 0;
         break;
@@ -314,7 +338,7 @@ int st_remove_tree(st_remove_req* req) {
   }
   base = parent.substr(slash + 1);
   parent = slash == 0 ? "/" : parent.substr(0, slash);
-  int pfd = retry_eintr_open(AT_FDCWD, parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  int pfd = retry_eintr_open(AT_FDCWD, parent.c_str(), ST_DIR_HANDLE_FLAGS, 0);
   if (pfd < 0) {
     if (pfd != -ENOENT) record(req, pfd, "open", parent, nullptr);
     return req->first_err;

@@ -3,23 +3,44 @@
 #include "core.h"
 #include "platform.h"
 
+#include <atomic>
+
 static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+// Random bytes are drawn from the OS in blocks and used once each, so most names
+// cost no system call. A fork() invalidates every pool (platform file's job), so a
+// child never reuses its parent's bytes.
+static std::atomic<unsigned> g_pool_generation{0};
+
+void st_random_invalidate(void) { g_pool_generation.fetch_add(1, std::memory_order_relaxed); }
+
+namespace {
+struct Pool {
+  unsigned char buf[256];
+  size_t used = sizeof buf;
+  unsigned generation = 0;
+};
+thread_local Pool t_pool;
+}  // namespace
 
 int st_random_name_chars(char* out, size_t n) {
   // Rejection sampling: bytes >= 252 (= 7 * 36) are dropped, so every
   // character is exactly uniform over the 36 of the alphabet (no modulo bias).
-  unsigned char pool[64];
-  size_t have = 0, used = 0, done = 0;
+  Pool& p = t_pool;
+  unsigned gen = g_pool_generation.load(std::memory_order_relaxed);
+  if (p.generation != gen) {
+    p.used = sizeof p.buf;
+    p.generation = gen;
+  }
+  size_t done = 0;
   while (done < n) {
-    if (used == have) {
-      size_t want = n - done + 4;
-      if (want > sizeof pool) want = sizeof pool;
-      int rc = st_os_random(pool, want);
+    if (p.used == sizeof p.buf) {
+      int rc = st_os_random(p.buf, sizeof p.buf);
       if (rc < 0) return rc;
-      have = want;
-      used = 0;
+      p.used = 0;
     }
-    unsigned char b = pool[used++];
+    unsigned char b = p.buf[p.used];
+    p.buf[p.used++] = 0;  // used once, then forgotten
     if (b < 252) out[done++] = kAlphabet[b % 36];
   }
   return 0;

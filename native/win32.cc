@@ -28,6 +28,7 @@
 #include <bcrypt.h>
 
 #include <cwchar>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,13 +75,17 @@ int win32_to_uv(DWORD err) {
   return rc < 0 ? rc : UV_EIO;  // never 0 or positive: that would read as success
 }
 
+int nt_to_uv(NTSTATUS st) {
+  if (nt().status_to_dos == nullptr) return UV_EIO;
+  return win32_to_uv(nt().status_to_dos(st));
+}
+
 // A name in use, even by a file that is only waiting to be deleted, is a
 // collision: try another name. Access denied is not (libuv: EPERM), and is
 // returned at once.
 int status_to_uv(NTSTATUS st) {
   if (st == kStatusObjectNameCollision || st == kStatusDeletePending) return ST_ERR_EEXIST;
-  if (nt().status_to_dos == nullptr) return UV_EIO;
-  return win32_to_uv(nt().status_to_dos(st));
+  return nt_to_uv(st);
 }
 
 int to_wide(const std::string& s, std::wstring* out) {
@@ -176,7 +181,7 @@ NTSTATUS create_at(HANDLE dir, const std::wstring& name, ACCESS_MASK access, ULO
   if (nt().create_file == nullptr) return (NTSTATUS)0xC0000002L;  // STATUS_NOT_IMPLEMENTED
   UNICODE_STRING uname;
   uname.Buffer = const_cast<PWSTR>(name.c_str());
-  uname.Length = (USHORT)(name.size() * sizeof(wchar_t));  // check_name caps it at 255
+  uname.Length = (USHORT)(name.size() * sizeof(wchar_t));  // <= 255: check_name, or a listed name
   uname.MaximumLength = uname.Length;
   OBJECT_ATTRIBUTES oa;
   // Case-insensitive, as every Win32 open is: "TMPX" collides with "tmpx".
@@ -362,4 +367,284 @@ int st_create(st_create_req* req) {
   req->used_tmpfile = 0;
   CloseHandle(dir);
   return rc;
+}
+
+// ---- tree removal ------------------------------------------------------------
+//
+// posix.cc's walk, in Windows' terms. Every entry is opened relative to its
+// parent's handle with FILE_OPEN_REPARSE_POINT: no path is resolved again and no
+// reparse point is followed. What is inspected, listed and deleted is that handle.
+// - A name-surrogate reparse point (symbolic link, junction, mount point) is a
+//   link: it is deleted itself, never entered. Other reparse points (cloud files,
+//   dedup, WOF) carry their own data in place and are treated as what they are.
+// - Deletion is a disposition set on the open handle. FileDispositionInfoEx with
+//   POSIX semantics unlinks the name at once, even while another process has the
+//   file open; IGNORE_READONLY_ATTRIBUTE (Windows 10 1809, NTFS) deletes a
+//   read-only file or directory as is. Without them the read-only attribute is
+//   cleared through the handle first: it is Windows' "no write permission", the
+//   one POSIX restores with fchmod. ACLs are not rewritten: a tree created here
+//   has an owner-only DACL that grants us everything.
+// - With the older FileDispositionInfo a name stays until every handle to it is
+//   closed: a file someone else holds open keeps its directory non-empty, and
+//   that directory's removal fails with ENOTEMPTY.
+namespace {
+
+const NTSTATUS kStatusNoSuchFile = (NTSTATUS)0xC000000FL;
+const NTSTATUS kStatusObjectNameNotFound = (NTSTATUS)0xC0000034L;
+const NTSTATUS kStatusObjectPathNotFound = (NTSTATUS)0xC000003AL;
+const NTSTATUS kStatusFileIsADirectory = (NTSTATUS)0xC00000BAL;
+const NTSTATUS kStatusNotADirectory = (NTSTATUS)0xC0000103L;
+
+// Windows 10 1607 (flags) and 1809 (IGNORE_READONLY): spelled out here, as
+// mingw-w64 hides the class behind _WIN32_WINNT >= 0x0A000002 and older SDKs
+// have none of it. The values are the ABI.
+const FILE_INFO_BY_HANDLE_CLASS kFileDispositionInfoEx = (FILE_INFO_BY_HANDLE_CLASS)21;
+const DWORD kDispositionDelete = 0x1;
+const DWORD kDispositionPosixSemantics = 0x2;
+const DWORD kDispositionIgnoreReadonly = 0x10;
+struct disposition_info_ex {
+  DWORD Flags;
+};
+
+// The attributes SetFileInformationByHandle(FileBasicInfo) may set.
+const DWORD kSettableAttributes = FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_HIDDEN |
+                                  FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_OFFLINE |
+                                  FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_TEMPORARY;
+
+// Gone already, or going: a name waiting for its last handle to close.
+bool is_gone(NTSTATUS st) {
+  return st == kStatusObjectNameNotFound || st == kStatusObjectPathNotFound ||
+         st == kStatusNoSuchFile || st == kStatusDeletePending;
+}
+
+std::string to_utf8(const std::wstring& w) {
+  if (w.empty() || w.size() > 0x7fffffff) return std::string();
+  // A listed name may be invalid UTF-16: it is shown with U+FFFD, for messages only.
+  int n = WideCharToMultiByte(CP_UTF8, 0, w.data(), (int)w.size(), nullptr, 0, nullptr, nullptr);
+  if (n <= 0) return std::string();
+  std::string s((size_t)n, '\0');
+  WideCharToMultiByte(CP_UTF8, 0, w.data(), (int)w.size(), &s[0], n, nullptr, nullptr);
+  return s;
+}
+
+std::wstring join(const std::wstring& parent, const std::wstring& name) {
+  if (!parent.empty() && (parent.back() == L'\\' || parent.back() == L'/')) return parent + name;
+  return parent + L'\\' + name;
+}
+
+void record(st_remove_req* req, int err, const char* syscall, const std::wstring& path) {
+  if (req->errors++ == 0) {
+    req->first_err = err;
+    req->syscall = syscall;
+    req->err_path = to_utf8(path);
+  }
+}
+
+// The handle is opened with DELETE, so everyone else needs FILE_SHARE_DELETE
+// to open the entry while we hold it: a short window, one entry at a time.
+NTSTATUS open_entry(HANDLE dir, const std::wstring& name, bool as_dir, HANDLE* out) {
+  ACCESS_MASK access = DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES;
+  ULONG options = FILE_OPEN_REPARSE_POINT;
+  if (as_dir) {
+    access |= FILE_LIST_DIRECTORY;
+    options |= FILE_DIRECTORY_FILE;
+  } else {
+    options |= FILE_NON_DIRECTORY_FILE;  // no read access asked of a file: delete only
+  }
+  return create_at(dir, name, access, 0, FILE_OPEN, options, nullptr, out);
+}
+
+bool set_disposition_ex(HANDLE h, DWORD flags, DWORD* err) {
+#ifdef ST_WIN32_NO_DISPOSITION_EX  // test builds: the path of Windows before 10 1607
+  (void)h;
+  (void)flags;
+  *err = ERROR_INVALID_PARAMETER;
+  return false;
+#else
+  disposition_info_ex info = {flags};
+  if (SetFileInformationByHandle(h, kFileDispositionInfoEx, &info, sizeof info)) return true;
+  *err = GetLastError();
+  return false;
+#endif
+}
+
+// What an older Windows (unknown class or flag) or a file system without POSIX
+// deletes (FAT, some network file systems) answers.
+bool is_unsupported(DWORD err) {
+  return err == ERROR_INVALID_PARAMETER || err == ERROR_NOT_SUPPORTED || err == ERROR_INVALID_FUNCTION;
+}
+
+// Deletes what `h` is open on; `attrs` are its attributes.
+int delete_handle(HANDLE h, DWORD attrs) {
+  const DWORD kDelete = kDispositionDelete | kDispositionPosixSemantics;
+  DWORD err = 0;
+  if (set_disposition_ex(h, kDelete | kDispositionIgnoreReadonly, &err)) return 0;
+  if (!is_unsupported(err)) return win32_to_uv(err);
+  if (attrs & FILE_ATTRIBUTE_READONLY) {
+    FILE_BASIC_INFO basic = {};  // zero times: left as they are
+    basic.FileAttributes = attrs & kSettableAttributes;
+    if (basic.FileAttributes == 0) basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic)) return win32_to_uv(GetLastError());
+  }
+  if (set_disposition_ex(h, kDelete, &err)) return 0;  // Windows 10 1607 to 1803
+  if (!is_unsupported(err)) return win32_to_uv(err);
+  FILE_DISPOSITION_INFO disp = {};
+  disp.DeleteFile = TRUE;
+  if (SetFileInformationByHandle(h, FileDispositionInfo, &disp, sizeof disp)) return 0;
+  return win32_to_uv(GetLastError());
+}
+
+struct dir_entry {
+  std::wstring name;
+  DWORD attrs;
+};
+
+// Lists the directory `dir` is open on, from the start. 0 or an error code.
+int list_dir(HANDLE dir, std::vector<dir_entry>* out) {
+  out->clear();
+  std::vector<LONGLONG> buf(64 * 1024 / sizeof(LONGLONG));  // 8-byte aligned, as the entries are
+  const DWORD size = (DWORD)(buf.size() * sizeof(LONGLONG));
+  FILE_INFO_BY_HANDLE_CLASS cls = FileIdBothDirectoryRestartInfo;
+  for (;;) {
+    if (!GetFileInformationByHandleEx(dir, cls, buf.data(), size)) {
+      DWORD err = GetLastError();
+      if (err == ERROR_NO_MORE_FILES) return 0;
+      // A volume's root has no "." and "..": empty, its first answer is "no such file".
+      if (err == ERROR_FILE_NOT_FOUND && cls == FileIdBothDirectoryRestartInfo) return 0;
+      return win32_to_uv(err);
+    }
+    cls = FileIdBothDirectoryInfo;
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(buf.data());
+    for (;;) {
+      const FILE_ID_BOTH_DIR_INFO* e = reinterpret_cast<const FILE_ID_BOTH_DIR_INFO*>(p);
+      std::wstring name(e->FileName, e->FileNameLength / sizeof(wchar_t));
+      if (name != L"." && name != L"..") out->push_back({std::move(name), e->FileAttributes});
+      if (e->NextEntryOffset == 0) break;
+      p += e->NextEntryOffset;
+    }
+  }
+}
+
+void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent, const std::wstring& name,
+                  bool as_dir);
+
+// Removes what `dir` (an open directory, owned by the caller) contains.
+void remove_contents(st_remove_req* req, HANDLE dir, const std::wstring& path) {
+  // A few passes, for entries created while we work. An entry that failed is not
+  // tried again: each failure is counted once (its directory's removal then
+  // fails with ENOTEMPTY, and is counted too).
+  std::set<std::wstring> failed;
+  for (int pass = 0; pass < 3; pass++) {
+    std::vector<dir_entry> entries;
+    int rc = list_dir(dir, &entries);
+    if (rc < 0) {
+      record(req, rc, "scandir", path);
+      return;
+    }
+    bool tried = false;
+    for (const dir_entry& e : entries) {
+      if (failed.count(e.name)) continue;
+      tried = true;
+      int before = req->errors;
+      // The listed type only picks the first open to try; the handle decides.
+      remove_entry(req, dir, path, e.name, (e.attrs & FILE_ATTRIBUTE_DIRECTORY) != 0);
+      if (req->errors != before) failed.insert(e.name);
+    }
+    if (!tried) return;
+  }
+}
+
+// Removes `name` in `dir`: a file or a link is deleted (a link is never followed),
+// a directory is emptied through its handle, then deleted through that handle.
+void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent, const std::wstring& name,
+                  bool as_dir) {
+  const std::wstring path = join(parent, name);
+  for (int attempt = 0; attempt < 4; attempt++) {
+    HANDLE h;
+    NTSTATUS st = open_entry(dir, name, as_dir, &h);
+    if (st == kStatusNotADirectory || st == kStatusFileIsADirectory) {
+      as_dir = !as_dir;  // guessed wrong, or swapped under us
+      continue;
+    }
+    if (is_gone(st)) return;
+    if (st < 0) {
+      record(req, nt_to_uv(st), "open", path);
+      return;
+    }
+    FILE_ATTRIBUTE_TAG_INFO info;
+    if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &info, sizeof info)) {
+      record(req, win32_to_uv(GetLastError()), "open", path);
+      CloseHandle(h);
+      return;
+    }
+    bool is_link = (info.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
+                   IsReparseTagNameSurrogate(info.ReparseTag);
+    bool is_dir = (info.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !is_link;
+    if (is_dir) remove_contents(req, h, path);
+    int rc = delete_handle(h, info.FileAttributes);
+    CloseHandle(h);
+    if (rc < 0) record(req, rc, is_dir ? "rmdir" : "unlink", path);
+    return;
+  }
+  record(req, UV_EAGAIN, "unlink", path);  // kept changing under us
+}
+
+}  // namespace
+
+int st_remove_tree(st_remove_req* req) {
+  std::wstring given;
+  int rc = to_wide(req->path, &given);
+  if (rc == 0 && given.empty()) rc = UV_EINVAL;
+  if (rc < 0) {
+    record(req, rc, "rmdir", given.empty() ? std::wstring() : given);
+    req->err_path = req->path;
+    return req->first_err;
+  }
+  // Normalised as every Win32 call would ('/', "." and "..", trailing dots and
+  // spaces); a \\?\ path is taken literally.
+  std::wstring full(MAX_PATH, L'\0');
+  for (;;) {
+    DWORD n = GetFullPathNameW(given.c_str(), (DWORD)full.size(), &full[0], nullptr);
+    if (n == 0) {
+      record(req, win32_to_uv(GetLastError()), "rmdir", given);
+      return req->first_err;
+    }
+    if (n < full.size()) {
+      full.resize(n);
+      break;
+    }
+    full.resize(n);
+  }
+  while (!full.empty() && (full.back() == L'\\' || full.back() == L'/')) full.pop_back();
+  size_t sep = full.find_last_of(L"\\/");
+  std::wstring base = sep == std::wstring::npos ? std::wstring() : full.substr(sep + 1);
+  rc = base.empty() ? UV_EINVAL : check_name(base);  // a drive or share root, a device, a stream
+  if (rc < 0) {
+    record(req, rc, "rmdir", given);
+    return req->first_err;
+  }
+  std::wstring parent = full.substr(0, sep);
+  // "C:" alone is the current directory on C:; the root is "C:\".
+  std::wstring parent_open = parent.empty() || parent.back() == L':' ? parent + L'\\' : parent;
+
+  // The parent is opened through reparse points (a junction as %TEMP% is
+  // legitimate); the root, relative to it, is not.
+  HANDLE pdir = CreateFileW(parent_open.c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES, kShareAll,
+                            nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (pdir == INVALID_HANDLE_VALUE) {
+    DWORD err = GetLastError();
+    if (err != ERROR_FILE_NOT_FOUND && err != ERROR_PATH_NOT_FOUND)
+      record(req, win32_to_uv(err), "open", parent_open);
+    return req->first_err;
+  }
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(pdir, &info)) {
+    record(req, win32_to_uv(GetLastError()), "open", parent_open);
+  } else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    record(req, UV_ENOTDIR, "open", parent_open);
+  } else {
+    remove_entry(req, pdir, parent, base, true);
+  }
+  CloseHandle(pdir);
+  return req->first_err;
 }

@@ -11,28 +11,26 @@ export type Kind = typeof KIND_FILE | typeof KIND_DIR | typeof KIND_UNNAMED;
 export const FLAG_ALLOW_INSECURE = 1;
 export const FLAG_NO_TMPFILE = 2;
 
-/** [fd (-1 for a directory), name created ('' when the file has none), whether O_TMPFILE was used] */
-export type CreateResult = [fd: number, name: string, usedTmpfile: boolean];
+/** What one creation returns: an unnamed file's fd, a directory's name, a named file's [fd, name]. */
+export interface CreateResults {
+  [KIND_FILE]: [fd: number, name: string];
+  [KIND_DIR]: string;
+  [KIND_UNNAMED]: number;
+}
+
+export type CreateArgs<K extends Kind> = readonly [
+  dir: string,
+  prefix: string,
+  suffix: string,
+  kind: K,
+  flags: number,
+  perms: number,
+  names: string[] | null,
+];
 
 export interface Native {
-  createSync(
-    dir: string,
-    prefix: string,
-    suffix: string,
-    kind: Kind,
-    flags: number,
-    perms: number,
-    names: string[] | null,
-  ): CreateResult;
-  create(
-    dir: string,
-    prefix: string,
-    suffix: string,
-    kind: Kind,
-    flags: number,
-    perms: number,
-    names: string[] | null,
-  ): Promise<CreateResult>;
+  createSync<K extends Kind>(...args: CreateArgs<K>): CreateResults[K];
+  create<K extends Kind>(...args: CreateArgs<K>): Promise<CreateResults[K]>;
   /** Removes a tree without following links; throws the first failure (with `errors`: how many). */
   removeTreeSync(path: string): void;
   removeTree(path: string): Promise<void>;

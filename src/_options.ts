@@ -37,7 +37,12 @@ export function checkOptionsObject(name: string, opts: unknown, allowed: readonl
   return opts as Record<string, unknown>;
 }
 
+// The last absolute directory resolved, and the result: most programs use one.
+let lastDir = '';
+let lastResolved = '';
+
 export function checkDir(dir: unknown): string {
+  if (dir === lastDir && lastDir !== '') return lastResolved;
   let d: string;
   if (typeof dir === 'string') d = dir;
   else if (dir instanceof URL) {
@@ -46,7 +51,12 @@ export function checkDir(dir: unknown): string {
   } else throw invalidArgType('dir', 'of type string or a file: URL', dir);
   if (d.length === 0) throw invalidArgValue('dir', d, 'must not be empty');
   if (d.includes('\0')) throw invalidArgValue('dir', d, 'must not contain null bytes');
-  return path.resolve(d);
+  const resolved = path.resolve(d);
+  if (typeof dir === 'string' && path.isAbsolute(dir)) {
+    lastDir = dir;
+    lastResolved = resolved;
+  }
+  return resolved;
 }
 
 export function checkPermissions(p: unknown, dflt: number): number {

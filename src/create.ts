@@ -2,7 +2,7 @@
 // (mkstemp, mkdtemp). Every creation is one call into the addon, which opens
 // the directory once and creates relative to that handle.
 import * as fs from 'node:fs';
-import { native, KIND_DIR, KIND_FILE, KIND_UNNAMED, FLAG_NO_TMPFILE, type Kind, type CreateResult } from './_binding';
+import { native, KIND_DIR, KIND_FILE, KIND_UNNAMED, FLAG_NO_TMPFILE, type Kind, type CreateArgs } from './_binding';
 import { invalidArgType, systemError } from './_errors';
 import { candidateNames, randomPart, TMP_MAX } from './_names';
 import { parseBufsize, parseEncoding, parseMode, type TextEncoding } from './_mode';
@@ -42,10 +42,10 @@ const MKSTEMP_KEYS = [...NAME_KEYS, 'permissions'] as const;
 const TEMPFILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding'] as const;
 
 /** The addon's arguments for one creation. */
-export function nativeArgs(r: Resolved, kind: Kind, perms: number) {
+export function nativeArgs<K extends Kind>(r: Resolved, kind: K, perms: number): CreateArgs<K> {
   let flags = r.flags;
   if (kind === KIND_UNNAMED && internals.forceNoTmpfile) flags |= FLAG_NO_TMPFILE;
-  return [r.dir, r.prefix, r.suffix, kind, flags, perms, candidateNames(r.prefix, r.suffix)] as const;
+  return [r.dir, r.prefix, r.suffix, kind, flags, perms, candidateNames(r.prefix, r.suffix)];
 }
 
 /** A file created O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, readable and writable only by you. */
@@ -87,12 +87,12 @@ function mkdtempArgs(options: unknown) {
 /** Creates a new directory (0o700 & ~umask by default) and returns its absolute path. You own it. */
 export function mkdtempSync(options?: MkdtempOptions): string {
   const [r, a] = mkdtempArgs(options);
-  return joinPath(r.dir, native.createSync(...a)[1]);
+  return joinPath(r.dir, native.createSync(...a));
 }
 
 export async function mkdtemp(options?: MkdtempOptions): Promise<string> {
   const [r, a] = mkdtempArgs(options);
-  return joinPath(r.dir, (await native.create(...a))[1]);
+  return joinPath(r.dir, await native.create(...a));
 }
 
 // Names mktemp() has handed out: never the same one twice in a process.
@@ -147,8 +147,8 @@ function temporaryFileArgs(a: unknown[]): FileArgs {
   return { mode, info, bufsize, encoding, r: resolveNameOptions(o) };
 }
 
-function makeFile(f: FileArgs, res: CreateResult, path: string | null): TempFile {
-  return new TempFile({ fd: res[0], path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding });
+function makeFile(f: FileArgs, fd: number, path: string | null): TempFile {
+  return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding });
 }
 
 /**

@@ -108,12 +108,12 @@ function prepare(options: unknown) {
 /** A new private directory (mkdtemp) removed by cleanup(), dispose, or at exit. */
 export function TemporaryDirectorySync(options?: TemporaryDirectoryOptions): TempDir {
   const p = prepare(options);
-  return new TempDir(INTERNAL, joinPath(p.r.dir, native.createSync(...p.args)[1]), p.ignore, p.del);
+  return new TempDir(INTERNAL, joinPath(p.r.dir, native.createSync(...p.args)), p.ignore, p.del);
 }
 
 export async function TemporaryDirectory(options?: TemporaryDirectoryOptions): Promise<TempDir> {
   const p = prepare(options);
-  return new TempDir(INTERNAL, joinPath(p.r.dir, (await native.create(...p.args))[1]), p.ignore, p.del);
+  return new TempDir(INTERNAL, joinPath(p.r.dir, await native.create(...p.args)), p.ignore, p.del);
 }
 
 /** For tests: a TempDir for an existing path. */

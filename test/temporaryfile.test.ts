@@ -103,12 +103,23 @@ describe('TemporaryFile arguments', () => {
     }
   });
 
-  it('refuses an insecure directory', () => {
+  it('refuses an insecure directory when the file would have a name, even briefly', () => {
     const bad = `${s.dir}/ww`;
     fs.mkdirSync(bad);
     fs.chmodSync(bad, 0o777);
+    internals.internals.forceNoTmpfile = true; // create-then-unlink: the name exists for a moment
     expect(() => tempfile.TemporaryFileSync({ dir: bad })).toThrow(expect.objectContaining({ code: 'ERR_INSECURE_TEMPDIR' }));
     tempfile.TemporaryFileSync({ dir: bad, allowInsecureDir: true }).closeSync();
+    expect(ls(bad)).toEqual([]);
+  });
+
+  it.runIf(isLinux)('accepts an insecure directory for an O_TMPFILE file: it never has a name to attack', () => {
+    const bad = `${s.dir}/ww2`;
+    fs.mkdirSync(bad);
+    fs.chmodSync(bad, 0o777);
+    const f = tempfile.TemporaryFileSync({ dir: bad });
+    expect(fdTarget(f.fd)).toMatch(/\/#\d+ \(deleted\)$/);
+    f.closeSync();
     expect(ls(bad)).toEqual([]);
   });
 });
