@@ -230,12 +230,14 @@ static void record(st_remove_req* req, int err, const char* syscall, const std::
   }
 }
 
-static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
+static bool remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
                          int may_fix_parent);
 
 // Removes what `fd` (an open directory, owned by the caller) contains.
 static void remove_contents(st_remove_req* req, int fd, const std::string& path) {
-  // A few passes: entries may appear while we work (they are then reported by rmdir).
+  // A few passes: entries may appear while we work. A name that failed is not tried
+  // again (each failure is counted once); what stays is reported by the final rmdir.
+  std::vector<std::string> failed;
   for (int pass = 0; pass < 3; pass++) {
     int dfd = dup(fd);
     if (dfd < 0) {
@@ -248,12 +250,15 @@ static void remove_contents(st_remove_req* req, int fd, const std::string& path)
       close(dfd);
       return;
     }
+    rewinddir(d);  // the dup shares the offset an earlier pass left at the end
     std::vector<std::string> names;
     errno = 0;
     while (struct dirent* e = readdir(d)) {
       const char* n = e->d_name;
       if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
-      names.emplace_back(n);
+      bool seen = false;
+      for (const std::string& f : failed) seen = seen || f == n;
+      if (!seen) names.emplace_back(n);
     }
     int rerr = errno;
     closedir(d);
@@ -262,7 +267,8 @@ static void remove_contents(st_remove_req* req, int fd, const std::string& path)
       return;
     }
     if (names.empty()) return;
-    for (const std::string& n : names) remove_entry(req, fd, path, n.c_str(), 1);
+    for (const std::string& n : names)
+      if (!remove_entry(req, fd, path, n.c_str(), 1)) failed.push_back(n);
   }
 }
 
@@ -275,13 +281,13 @@ static int is_dir_at(int dirfd, const char* name) {
 // directory is opened O_NOFOLLOW, emptied through its handle, then removed. The
 // permissions of `dirfd` may be widened only when it is inside the tree (not the
 // root's parent, which is not ours to change).
-static void remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
+static bool remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
                          int may_fix_parent) {
   int fixed_parent = !may_fix_parent, fixed_child = 0;
   for (int attempt = 0; attempt < 8; attempt++) {
-    if (unlinkat(dirfd, name, 0) == 0) return;
+    if (unlinkat(dirfd, name, 0) == 0) return true;
     int e = errno;
-    if (e == ENOENT) return;
+    if (e == ENOENT) return true;
     // Linux says EISDIR for a directory; POSIX (macOS) says EPERM; a parent we may not
     // write says EACCES first, but a directory is still worth emptying.
     bool dir = e == EISDIR || ((e == EPERM || e == EACCES) && is_dir_at(dirfd, name));
@@ -294,12 +300,12 @@ static void remove_entry(st_remove_req* req, int dirfd, const std::string& paren
         if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
       }
       record(req, -e, "unlink", parent, name);
-      return;
+      return false;
     }
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       e = errno;
-      if (e == ENOENT) return;
+      if (e == ENOENT) return true;
       if (e == ELOOP || e == ENOTDIR) continue;  // swapped for a link or file: unlink that
       if (e == EACCES && !fixed_child) {
         // A directory we may not read (e.g. 0000): owner rwx, never through a link.
@@ -308,14 +314,14 @@ static void remove_entry(st_remove_req* req, int dirfd, const std::string& paren
         e = errno == EOPNOTSUPP ? EACCES : errno;  // it became a symlink: report the denial
       }
       record(req, -e, "open", parent, name);
-      return;
+      return false;
     }
     std::string path = parent + "/" + name;
     remove_contents(req, fd, path);
     close(fd);
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return true;
     e = errno;
-    if (e == ENOENT) return;
+    if (e == ENOENT) return true;
     if (e == ENOTDIR) continue;  // swapped after we emptied it
     if (e == EACCES && !fixed_parent) {
       fixed_parent = 1;
@@ -323,9 +329,10 @@ static void remove_entry(st_remove_req* req, int dirfd, const std::string& paren
       if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
     }
     record(req, -e, "rmdir", parent, name);
-    return;
+    return false;
   }
   record(req, -EAGAIN, "unlink", parent, name);  // kept changing under us
+  return false;
 }
 
 int st_remove_tree(st_remove_req* req) {
@@ -337,6 +344,10 @@ int st_remove_tree(st_remove_req* req) {
     return req->first_err;
   }
   base = parent.substr(slash + 1);
+  if (base == "." || base == "..") {  // never "the directory above"
+    record(req, -EINVAL, "rmdir", req->path, nullptr);
+    return req->first_err;
+  }
   parent = slash == 0 ? "/" : parent.substr(0, slash);
   int pfd = retry_eintr_open(AT_FDCWD, parent.c_str(), ST_DIR_HANDLE_FLAGS, 0);
   if (pfd < 0) {

@@ -46,8 +46,12 @@ const NTSTATUS kStatusDeletePending = (NTSTATUS)0xC0000056L;
 const ULONG kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 
 // ntdll has no import library in every toolchain; resolve it as libuv does.
+// Not every SDK's winternl.h declares it; the class is a ULONG in the ABI.
+typedef NTSTATUS(NTAPI* nt_set_information_file_fn)(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG, ULONG);
+
 struct nt_api {
   decltype(&::NtCreateFile) create_file = nullptr;
+  nt_set_information_file_fn set_information_file = nullptr;
   decltype(&::RtlNtStatusToDosError) status_to_dos = nullptr;
 };
 
@@ -63,6 +67,7 @@ const nt_api& nt() {
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     if (ntdll != nullptr) {
       a.create_file = nt_proc<decltype(a.create_file)>(ntdll, "NtCreateFile");
+      a.set_information_file = nt_proc<decltype(a.set_information_file)>(ntdll, "NtSetInformationFile");
       a.status_to_dos = nt_proc<decltype(a.status_to_dos)>(ntdll, "RtlNtStatusToDosError");
     }
     return a;
@@ -375,36 +380,44 @@ int st_create(st_create_req* req) {
 // parent's handle with FILE_OPEN_REPARSE_POINT: no path is resolved again and no
 // reparse point is followed. What is inspected, listed and deleted is that handle.
 // - A name-surrogate reparse point (symbolic link, junction, mount point) is a
-//   link: it is deleted itself, never entered. Other reparse points (cloud files,
-//   dedup, WOF) carry their own data in place and are treated as what they are.
-// - Deletion is a disposition set on the open handle. FileDispositionInfoEx with
-//   POSIX semantics unlinks the name at once, even while another process has the
-//   file open; IGNORE_READONLY_ATTRIBUTE (Windows 10 1809, NTFS) deletes a
-//   read-only file or directory as is. Without them the read-only attribute is
-//   cleared through the handle first: it is Windows' "no write permission", the
-//   one POSIX restores with fchmod. ACLs are not rewritten: a tree created here
-//   has an owner-only DACL that grants us everything.
-// - With the older FileDispositionInfo a name stays until every handle to it is
-//   closed: a file someone else holds open keeps its directory non-empty, and
-//   that directory's removal fails with ENOTEMPTY.
+//   link: it is deleted itself, never listed. Other reparse points (cloud files,
+//   dedup, WOF) keep their data in place and are treated as what they are. Either
+//   way the handle is the reparse point itself: the tag only decides whether its
+//   own entries are listed, never where an open goes.
+// - Deletion is a disposition set on the open handle, as libuv's fs.unlink does.
+//   FileDispositionInformationEx with POSIX semantics (Windows 10 1607) unlinks
+//   the name at once, even while another process has the file open;
+//   IGNORE_READONLY_ATTRIBUTE (1809) deletes a read-only file or directory as is.
+//   Without them the read-only attribute is cleared through the handle first: it
+//   is Windows' "no write permission", what POSIX restores with fchmod. ACLs are
+//   not rewritten: a tree created here has an owner-only DACL granting us all.
+// - With the older FileDispositionInformation a name stays until every handle to
+//   it is closed: a file someone else holds open keeps its directory non-empty,
+//   and that directory's removal fails with ENOTEMPTY.
+// - A directory we may not delete (its DACL, another process's share mode, e.g.
+//   its working directory) is still emptied through a handle that only lists it,
+//   then reported, as posix.cc does for a directory its parent denies unlinking.
 namespace {
 
+const NTSTATUS kStatusNotImplemented = (NTSTATUS)0xC0000002L;
+const NTSTATUS kStatusInvalidInfoClass = (NTSTATUS)0xC0000003L;
+const NTSTATUS kStatusInvalidParameter = (NTSTATUS)0xC000000DL;
 const NTSTATUS kStatusNoSuchFile = (NTSTATUS)0xC000000FL;
+const NTSTATUS kStatusInvalidDeviceRequest = (NTSTATUS)0xC0000010L;
 const NTSTATUS kStatusObjectNameNotFound = (NTSTATUS)0xC0000034L;
 const NTSTATUS kStatusObjectPathNotFound = (NTSTATUS)0xC000003AL;
 const NTSTATUS kStatusFileIsADirectory = (NTSTATUS)0xC00000BAL;
+const NTSTATUS kStatusNotSupported = (NTSTATUS)0xC00000BBL;
 const NTSTATUS kStatusNotADirectory = (NTSTATUS)0xC0000103L;
 
-// Windows 10 1607 (flags) and 1809 (IGNORE_READONLY): spelled out here, as
-// mingw-w64 hides the class behind _WIN32_WINNT >= 0x0A000002 and older SDKs
-// have none of it. The values are the ABI.
-const FILE_INFO_BY_HANDLE_CLASS kFileDispositionInfoEx = (FILE_INFO_BY_HANDLE_CLASS)21;
-const DWORD kDispositionDelete = 0x1;
-const DWORD kDispositionPosixSemantics = 0x2;
-const DWORD kDispositionIgnoreReadonly = 0x10;
-struct disposition_info_ex {
-  DWORD Flags;
-};
+// FileDispositionInformationEx: Windows 10 1607 (POSIX semantics) and 1809
+// (IGNORE_READONLY_ATTRIBUTE). Spelled out: SDKs hide or lack it. Called in
+// ntdll, as the documented SetFileInformationByHandle(FileDispositionInfoEx)
+// does on Windows (Wine 8's kernelbase refuses the class before ntdll).
+const ULONG kFileDispositionInformationEx = 64;
+const ULONG kDispositionDelete = 0x1;
+const ULONG kDispositionPosixSemantics = 0x2;
+const ULONG kDispositionIgnoreReadonly = 0x10;
 
 // The attributes SetFileInformationByHandle(FileBasicInfo) may set.
 const DWORD kSettableAttributes = FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_HIDDEN |
@@ -440,10 +453,13 @@ void record(st_remove_req* req, int err, const char* syscall, const std::wstring
   }
 }
 
-// The handle is opened with DELETE, so everyone else needs FILE_SHARE_DELETE
-// to open the entry while we hold it: a short window, one entry at a time.
-NTSTATUS open_entry(HANDLE dir, const std::wstring& name, bool as_dir, HANDLE* out) {
-  ACCESS_MASK access = DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES;
+// With `for_delete`, the handle has DELETE access, so everyone else needs
+// FILE_SHARE_DELETE to open the entry while we hold it: a short window, one
+// entry at a time. Without it, a directory is opened only to be listed.
+NTSTATUS open_entry(HANDLE dir, const std::wstring& name, bool as_dir, bool for_delete,
+                    HANDLE* out) {
+  ACCESS_MASK access = FILE_READ_ATTRIBUTES;
+  if (for_delete) access |= DELETE | FILE_WRITE_ATTRIBUTES;
   ULONG options = FILE_OPEN_REPARSE_POINT;
   if (as_dir) {
     access |= FILE_LIST_DIRECTORY;
@@ -454,44 +470,53 @@ NTSTATUS open_entry(HANDLE dir, const std::wstring& name, bool as_dir, HANDLE* o
   return create_at(dir, name, access, 0, FILE_OPEN, options, nullptr, out);
 }
 
-bool set_disposition_ex(HANDLE h, DWORD flags, DWORD* err) {
+NTSTATUS set_disposition_ex(HANDLE h, ULONG flags) {
 #ifdef ST_WIN32_NO_DISPOSITION_EX  // test builds: the path of Windows before 10 1607
   (void)h;
   (void)flags;
-  *err = ERROR_INVALID_PARAMETER;
-  return false;
+  return kStatusInvalidInfoClass;
 #else
-  disposition_info_ex info = {flags};
-  if (SetFileInformationByHandle(h, kFileDispositionInfoEx, &info, sizeof info)) return true;
-  *err = GetLastError();
-  return false;
+  if (nt().set_information_file == nullptr) return kStatusNotImplemented;
+  IO_STATUS_BLOCK iosb;
+  ULONG info = flags;  // FILE_DISPOSITION_INFORMATION_EX
+  return nt().set_information_file(h, &iosb, &info, sizeof info, kFileDispositionInformationEx);
 #endif
 }
 
 // What an older Windows (unknown class or flag) or a file system without POSIX
 // deletes (FAT, some network file systems) answers.
-bool is_unsupported(DWORD err) {
-  return err == ERROR_INVALID_PARAMETER || err == ERROR_NOT_SUPPORTED || err == ERROR_INVALID_FUNCTION;
+bool is_unsupported(NTSTATUS st) {
+  return st == kStatusInvalidInfoClass || st == kStatusInvalidParameter ||
+         st == kStatusNotSupported || st == kStatusNotImplemented ||
+         st == kStatusInvalidDeviceRequest;
 }
 
 // Deletes what `h` is open on; `attrs` are its attributes.
 int delete_handle(HANDLE h, DWORD attrs) {
-  const DWORD kDelete = kDispositionDelete | kDispositionPosixSemantics;
-  DWORD err = 0;
-  if (set_disposition_ex(h, kDelete | kDispositionIgnoreReadonly, &err)) return 0;
-  if (!is_unsupported(err)) return win32_to_uv(err);
+  const ULONG kDelete = kDispositionDelete | kDispositionPosixSemantics;
+  NTSTATUS st = set_disposition_ex(h, kDelete | kDispositionIgnoreReadonly);
+  if (st >= 0) return 0;
+  if (!is_unsupported(st)) return nt_to_uv(st);
   if (attrs & FILE_ATTRIBUTE_READONLY) {
     FILE_BASIC_INFO basic = {};  // zero times: left as they are
     basic.FileAttributes = attrs & kSettableAttributes;
     if (basic.FileAttributes == 0) basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
-    if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic)) return win32_to_uv(GetLastError());
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic))
+      return win32_to_uv(GetLastError());
   }
-  if (set_disposition_ex(h, kDelete, &err)) return 0;  // Windows 10 1607 to 1803
-  if (!is_unsupported(err)) return win32_to_uv(err);
+  st = set_disposition_ex(h, kDelete);  // Windows 10 1607 to 1803
+  if (st >= 0) return 0;
+  if (!is_unsupported(st)) return nt_to_uv(st);
   FILE_DISPOSITION_INFO disp = {};
   disp.DeleteFile = TRUE;
   if (SetFileInformationByHandle(h, FileDispositionInfo, &disp, sizeof disp)) return 0;
   return win32_to_uv(GetLastError());
+}
+
+// A symbolic link, junction or mount point: deleted itself, never entered.
+bool is_link(const FILE_ATTRIBUTE_TAG_INFO& info) {
+  return (info.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
+         IsReparseTagNameSurrogate(info.ReparseTag);
 }
 
 struct dir_entry {
@@ -525,8 +550,8 @@ int list_dir(HANDLE dir, std::vector<dir_entry>* out) {
   }
 }
 
-void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent, const std::wstring& name,
-                  bool as_dir);
+void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent,
+                  const std::wstring& name, bool as_dir);
 
 // Removes what `dir` (an open directory, owned by the caller) contains.
 void remove_contents(st_remove_req* req, HANDLE dir, const std::wstring& path) {
@@ -556,19 +581,38 @@ void remove_contents(st_remove_req* req, HANDLE dir, const std::wstring& path) {
 
 // Removes `name` in `dir`: a file or a link is deleted (a link is never followed),
 // a directory is emptied through its handle, then deleted through that handle.
-void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent, const std::wstring& name,
-                  bool as_dir) {
+// A failure to open for deletion is reported as the deletion's ("unlink",
+// "rmdir"), as Node's fs does on Windows, where deleting is opening with DELETE.
+void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent,
+                  const std::wstring& name, bool as_dir) {
   const std::wstring path = join(parent, name);
   for (int attempt = 0; attempt < 4; attempt++) {
     HANDLE h;
-    NTSTATUS st = open_entry(dir, name, as_dir, &h);
+    NTSTATUS st = open_entry(dir, name, as_dir, true, &h);
     if (st == kStatusNotADirectory || st == kStatusFileIsADirectory) {
       as_dir = !as_dir;  // guessed wrong, or swapped under us
       continue;
     }
     if (is_gone(st)) return;
     if (st < 0) {
-      record(req, nt_to_uv(st), "open", path);
+      bool is_dir = as_dir;
+      if (as_dir) {
+        // Not ours to delete, but maybe ours to empty: through a handle that only lists it.
+        NTSTATUS st2 = open_entry(dir, name, true, false, &h);
+        if (st2 == kStatusNotADirectory) {
+          as_dir = false;
+          continue;
+        }
+        FILE_ATTRIBUTE_TAG_INFO info;
+        if (st2 >= 0) {
+          if (GetFileInformationByHandleEx(h, FileAttributeTagInfo, &info, sizeof info)) {
+            is_dir = !is_link(info);
+            if (is_dir) remove_contents(req, h, path);
+          }
+          CloseHandle(h);
+        }
+      }
+      record(req, nt_to_uv(st), is_dir ? "rmdir" : "unlink", path);
       return;
     }
     FILE_ATTRIBUTE_TAG_INFO info;
@@ -577,9 +621,7 @@ void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent, co
       CloseHandle(h);
       return;
     }
-    bool is_link = (info.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
-                   IsReparseTagNameSurrogate(info.ReparseTag);
-    bool is_dir = (info.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !is_link;
+    bool is_dir = (info.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !is_link(info);
     if (is_dir) remove_contents(req, h, path);
     int rc = delete_handle(h, info.FileAttributes);
     CloseHandle(h);
@@ -589,6 +631,15 @@ void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent, co
   record(req, UV_EAGAIN, "unlink", path);  // kept changing under us
 }
 
+// A normalised full path in the \\?\ form, as Node's fs hands every path to
+// Windows (path.toNamespacedPath): no MAX_PATH limit.
+std::wstring namespaced(const std::wstring& full) {
+  if (full.compare(0, 4, L"\\\\?\\") == 0 || full.compare(0, 4, L"\\\\.\\") == 0) return full;
+  if (full.compare(0, 2, L"\\\\") == 0) return L"\\\\?\\UNC\\" + full.substr(2);
+  if (full.size() >= 2 && full[1] == L':') return L"\\\\?\\" + full;
+  return full;
+}
+
 }  // namespace
 
 int st_remove_tree(st_remove_req* req) {
@@ -596,7 +647,7 @@ int st_remove_tree(st_remove_req* req) {
   int rc = to_wide(req->path, &given);
   if (rc == 0 && given.empty()) rc = UV_EINVAL;
   if (rc < 0) {
-    record(req, rc, "rmdir", given.empty() ? std::wstring() : given);
+    record(req, rc, "rmdir", std::wstring());
     req->err_path = req->path;
     return req->first_err;
   }
@@ -625,23 +676,23 @@ int st_remove_tree(st_remove_req* req) {
   }
   std::wstring parent = full.substr(0, sep);
   // "C:" alone is the current directory on C:; the root is "C:\".
-  std::wstring parent_open = parent.empty() || parent.back() == L':' ? parent + L'\\' : parent;
+  std::wstring parent_shown = parent.empty() || parent.back() == L':' ? parent + L'\\' : parent;
 
   // The parent is opened through reparse points (a junction as %TEMP% is
   // legitimate); the root, relative to it, is not.
-  HANDLE pdir = CreateFileW(parent_open.c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES, kShareAll,
-                            nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  HANDLE pdir = CreateFileW(namespaced(parent_shown).c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES,
+                            kShareAll, nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
   if (pdir == INVALID_HANDLE_VALUE) {
     DWORD err = GetLastError();
     if (err != ERROR_FILE_NOT_FOUND && err != ERROR_PATH_NOT_FOUND)
-      record(req, win32_to_uv(err), "open", parent_open);
+      record(req, win32_to_uv(err), "open", parent_shown);
     return req->first_err;
   }
   BY_HANDLE_FILE_INFORMATION info;
   if (!GetFileInformationByHandle(pdir, &info)) {
-    record(req, win32_to_uv(GetLastError()), "open", parent_open);
+    record(req, win32_to_uv(GetLastError()), "open", parent_shown);
   } else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
-    record(req, UV_ENOTDIR, "open", parent_open);
+    record(req, UV_ENOTDIR, "open", parent_shown);
   } else {
     remove_entry(req, pdir, parent, base, true);
   }

@@ -5,6 +5,11 @@
 #
 #   scripts/build-win32.sh          -> build-win32/securetemp.node
 #   ST_WERROR=1 scripts/build-win32.sh   also turns warnings into errors
+#   ST_WIN32_VARIANT=legacy-delete scripts/build-win32.sh
+#       -> build-win32/legacy-delete/securetemp.node, a test build that never
+#          uses FileDispositionInformationEx (the deletion path of Windows before 10
+#          1607 and of file systems without POSIX deletes); scripts/wine-smoke.mjs
+#          runs the tree-removal checks on both
 #
 # Needs: root for apt-get (only when the toolchain is missing), the npm
 # registry (node-api-headers, once), node_modules/node-addon-api (npm ci), and
@@ -86,21 +91,30 @@ CXXFLAGS=(
 )
 [ "${ST_WERROR:-0}" = 1 ] && CXXFLAGS+=(-Werror)
 
+DEST=$OUT
+case ${ST_WIN32_VARIANT:-} in
+  "") ;;
+  legacy-delete) DEST=$OUT/legacy-delete; CXXFLAGS+=(-DST_WIN32_NO_DISPOSITION_EX) ;;
+  *) die "unknown ST_WIN32_VARIANT '${ST_WIN32_VARIANT}' (known: legacy-delete)" ;;
+esac
+mkdir -p "$DEST/obj"
+REL=${DEST#"$ROOT"/}
+
 objs=()
 for src in native/binding.cc native/retry.cc native/win32.cc; do
-  obj=$OUT/obj/$(basename "$src" .cc).o
+  obj=$DEST/obj/$(basename "$src" .cc).o
   log "compiling $src"
   "$CXX" "${CXXFLAGS[@]}" -c "$src" -o "$obj"
   objs+=("$obj")
 done
 
-log "linking build-win32/securetemp.node"
+log "linking $REL/securetemp.node"
 "$CXX" -shared -static -static-libgcc -static-libstdc++ -s \
   -Wl,--dynamicbase -Wl,--nxcompat -Wl,--high-entropy-va \
-  -o "$OUT/securetemp.node" "${objs[@]}" "$OUT/libnode.a" -lbcrypt -ladvapi32
+  -o "$DEST/securetemp.node" "${objs[@]}" "$OUT/libnode.a" -lbcrypt -ladvapi32
 
 # --- check what it imports and exports -----------------------------------------
-dump=$("$OBJDUMP" -p "$OUT/securetemp.node")
+dump=$("$OBJDUMP" -p "$DEST/securetemp.node")
 grep -q 'napi_register_module_v1' <<<"$dump" || die "napi_register_module_v1 is not exported"
 dlls=$(grep -oiE 'DLL Name: .*' <<<"$dump" | sed 's/DLL Name: //' | tr 'A-Z' 'a-z' | sort -u)
 for dll in $dlls; do
@@ -110,4 +124,4 @@ for dll in $dlls; do
   esac
 done
 log "imports: $(echo $dlls)"
-log "ok: build-win32/securetemp.node ($(stat -c %s "$OUT/securetemp.node") bytes)"
+log "ok: $REL/securetemp.node ($(stat -c %s "$DEST/securetemp.node") bytes)"
