@@ -288,6 +288,8 @@ export class TempFile {
   }
 
   *#writeIo(s: FileState, b: Uint8Array): Io<void> {
+    // Nothing to write: no I/O and, in append mode, no jump to the end (as with O_APPEND).
+    if (b.length === 0) return;
     if (this.#tryBuffer(s, b)) return;
     yield* flushIo(s);
     if (this.#tryBuffer(s, b)) return;
