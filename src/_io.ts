@@ -1,6 +1,7 @@
 // Each file operation is written once, as a generator that yields system
 // calls; runSync performs them with fs.*Sync, runAsync on the thread pool.
 // This keeps the sync and async forms from being two copies of the logic.
+// The calls go to a Backend: a descriptor, or memory (SpooledTemporaryFile).
 import * as fs from 'node:fs';
 
 export type Op =
@@ -9,57 +10,142 @@ export type Op =
   | { op: 'size' }
   | { op: 'ftruncate'; len: number }
   | { op: 'fsync' }
-  | { op: 'close' };
+  | { op: 'spill' }; // memory → a real file (the runner asks the target's spiller)
 
 /** A generator that yields system calls and receives their results (numbers). */
 export type Io<T> = Generator<Op, T, number>;
 
-function doSync(fd: number, o: Op): number {
-  switch (o.op) {
-    case 'pread':
-      return fs.readSync(fd, o.buf, o.off, o.len, o.pos);
-    case 'pwrite':
-      return fs.writeSync(fd, o.buf, o.off, o.len, o.pos);
-    case 'size':
-      return fs.fstatSync(fd).size;
-    case 'ftruncate':
-      fs.ftruncateSync(fd, o.len);
-      return 0;
-    case 'fsync':
-      fs.fsyncSync(fd);
-      return 0;
-    case 'close':
-      fs.closeSync(fd);
-      return 0;
+export interface Backend {
+  sync(o: Op): number;
+  async(o: Op): Promise<number>;
+}
+
+/** Moves a memory file to a real one; afterwards the target's `io` is a descriptor. */
+export interface Spiller {
+  sync(): void;
+  async(): Promise<void>;
+}
+
+/** What the runners act on: the current backend, and how to leave memory. */
+export interface IoTarget {
+  io: Backend;
+  spill: Spiller | null;
+}
+
+function unsupportedOp(o: Op): never {
+  throw new Error(`securetemp internal error: ${o.op} on this backend`);
+}
+
+export function fdBackend(fd: number): Backend {
+  return {
+    sync(o: Op): number {
+      switch (o.op) {
+        case 'pread':
+          return fs.readSync(fd, o.buf, o.off, o.len, o.pos);
+        case 'pwrite':
+          return fs.writeSync(fd, o.buf, o.off, o.len, o.pos);
+        case 'size':
+          return fs.fstatSync(fd).size;
+        case 'ftruncate':
+          fs.ftruncateSync(fd, o.len);
+          return 0;
+        case 'fsync':
+          fs.fsyncSync(fd);
+          return 0;
+        default:
+          return unsupportedOp(o);
+      }
+    },
+    async(o: Op): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const done = (err: NodeJS.ErrnoException | null, n?: number) => (err ? reject(err) : resolve(n ?? 0));
+        switch (o.op) {
+          case 'pread':
+            return fs.read(fd, o.buf, o.off, o.len, o.pos, done);
+          case 'pwrite':
+            return fs.write(fd, o.buf, o.off, o.len, o.pos, done);
+          case 'size':
+            return fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)));
+          case 'ftruncate':
+            return fs.ftruncate(fd, o.len, (err) => done(err, 0));
+          case 'fsync':
+            return fs.fsync(fd, (err) => done(err, 0));
+          default:
+            return unsupportedOp(o);
+        }
+      });
+    },
+  };
+}
+
+/** A file in memory: the same operations, no system call. */
+export class MemoryBackend implements Backend {
+  data: Buffer = Buffer.alloc(0);
+  size = 0;
+
+  #reserve(n: number): void {
+    if (n <= this.data.length) return;
+    const next = Buffer.alloc(Math.max(n, this.data.length * 2, 256));
+    this.data.copy(next, 0, 0, this.size);
+    this.data = next;
+  }
+
+  sync(o: Op): number {
+    switch (o.op) {
+      case 'pread': {
+        if (o.pos >= this.size) return 0;
+        const n = Math.min(o.len, this.size - o.pos);
+        this.data.copy(o.buf, o.off, o.pos, o.pos + n);
+        return n;
+      }
+      case 'pwrite': {
+        const end = o.pos + o.len;
+        this.#reserve(end);
+        if (o.pos > this.size) this.data.fill(0, this.size, o.pos); // a hole reads as zeros
+        this.data.set(o.buf.subarray(o.off, o.off + o.len), o.pos);
+        if (end > this.size) this.size = end;
+        return o.len;
+      }
+      case 'size':
+        return this.size;
+      case 'ftruncate':
+        if (o.len > this.size) {
+          this.#reserve(o.len);
+          this.data.fill(0, this.size, o.len);
+        }
+        this.size = o.len;
+        return 0;
+      case 'fsync':
+        return 0;
+      default:
+        return unsupportedOp(o);
+    }
+  }
+
+  async(o: Op): Promise<number> {
+    try {
+      return Promise.resolve(this.sync(o));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The contents (a view, not a copy). */
+  contents(): Buffer {
+    return this.data.subarray(0, this.size);
   }
 }
 
-function doAsync(fd: number, o: Op): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const done = (err: NodeJS.ErrnoException | null, n?: number) => (err ? reject(err) : resolve(n ?? 0));
-    switch (o.op) {
-      case 'pread':
-        return fs.read(fd, o.buf, o.off, o.len, o.pos, done);
-      case 'pwrite':
-        return fs.write(fd, o.buf, o.off, o.len, o.pos, done);
-      case 'size':
-        return fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)));
-      case 'ftruncate':
-        return fs.ftruncate(fd, o.len, (err) => done(err, 0));
-      case 'fsync':
-        return fs.fsync(fd, (err) => done(err, 0));
-      case 'close':
-        return fs.close(fd, (err) => done(err, 0));
-    }
-  });
-}
-
-export function runSync<T>(fd: number, g: Io<T>): T {
+export function runSync<T>(t: IoTarget, g: Io<T>): T {
   let r = g.next();
   while (!r.done) {
     let v: number;
     try {
-      v = doSync(fd, r.value);
+      const o = r.value;
+      if (o.op === 'spill') {
+        t.spill?.sync();
+        v = 0;
+      } else v = t.io.sync(o);
     } catch (e) {
       r = g.throw(e);
       continue;
@@ -69,12 +155,16 @@ export function runSync<T>(fd: number, g: Io<T>): T {
   return r.value;
 }
 
-export async function runAsync<T>(fd: number, g: Io<T>): Promise<T> {
+export async function runAsync<T>(t: IoTarget, g: Io<T>): Promise<T> {
   let r = g.next();
   while (!r.done) {
     let v: number;
     try {
-      v = await doAsync(fd, r.value);
+      const o = r.value;
+      if (o.op === 'spill') {
+        await t.spill?.async();
+        v = 0;
+      } else v = await t.io.async(o);
     } catch (e) {
       r = g.throw(e);
       continue;

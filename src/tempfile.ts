@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
-import { runAsync, runSync, type Io } from './_io';
+import { fdBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
@@ -12,25 +12,33 @@ const READ_CHUNK = 64 * 1024;
 
 /** What a TempFile owns; kept apart so the finalizer can flush and close it without the object. */
 export interface FileState {
-  fd: number; // -1 once closed
+  fd: number; // -1 when there is no descriptor (closed, or still in memory)
+  closed: boolean;
+  io: Backend; // where the system calls go
+  spill: Spiller | null; // how to leave memory (SpooledTemporaryFile), null once on disk
   path: string | null;
-  deleteOnClose: boolean;
+  /** Runs once the descriptor is about to close (a named delete=true file removes itself). */
+  beforeClose: ((s: FileState) => void) | null;
   append: boolean;
+  maxSize: number; // in memory: past this size the data moves to a real file (0 = never by itself)
   buf: Buffer | null; // write buffer, allocated on first buffered write
-  cap: number; // its capacity; 0 = unbuffered
+  cap: number; // its capacity; 0 = unbuffered, -1 = the default (decided on first use)
   blen: number; // bytes waiting in it
   bstart: number; // file offset of its first byte
   pos: number; // the object's position, buffered bytes included
 }
 
 export interface TempFileInit {
-  fd: number;
+  fd: number; // -1 with `io` for a file that starts in memory
+  io?: Backend;
+  spill?: Spiller;
   path: string | null;
   mode: string;
   info: ModeInfo;
   bufsize: number;
   encoding: TextEncoding | null;
-  deleteOnClose?: boolean;
+  beforeClose?: (s: FileState) => void;
+  maxSize?: number;
 }
 
 type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
@@ -47,6 +55,10 @@ function* flushIo(s: FileState): Io<void> {
     off += yield { op: 'pwrite', buf: s.buf!, off, len: s.blen - off, pos: s.bstart + off };
   }
   s.blen = 0;
+}
+
+function* spillIo(): Io<void> {
+  yield { op: 'spill' };
 }
 
 function* writeAllIo(buf: Uint8Array, pos: number): Io<void> {
@@ -171,20 +183,42 @@ class Decoder {
 }
 
 const finalizer = new FinalizationRegistry<FileState>((s) => {
-  if (s.fd < 0) return;
+  if (s.closed) return;
   process.emitWarning(`unclosed TempFile ${s.path ?? `<fd ${s.fd}>`} was garbage-collected; close it explicitly`, 'ResourceWarning');
   try {
-    if (s.blen > 0) runSync(s.fd, flushIo(s));
-  } finally {
-    closeState(s);
+    closeStateSync(s);
+  } catch (e) {
+    // Nobody to throw to from a finalizer: say it instead.
+    process.emitWarning(`closing a garbage-collected TempFile failed: ${(e as Error).message}`, 'ResourceWarning');
   }
 });
 
-function closeState(s: FileState): void {
+/** Marks the state closed and lets go of its descriptor; returns it (-1: none). */
+function detach(s: FileState): number {
   const fd = s.fd;
+  s.closed = true;
   s.fd = -1;
   s.buf = null;
-  fs.closeSync(fd);
+  s.spill = null;
+  return fd;
+}
+
+/** Flush, the close hook, close: each step runs even when an earlier one fails; the first error is thrown. */
+function closeStateSync(s: FileState): void {
+  let first: unknown = null;
+  try {
+    if (s.blen > 0) runSync(s, flushIo(s));
+  } catch (e) {
+    first = e;
+  }
+  try {
+    if (s.beforeClose && s.fd >= 0) s.beforeClose(s);
+  } catch (e) {
+    first ??= e;
+  }
+  const fd = detach(s);
+  if (fd >= 0) fs.closeSync(fd);
+  if (first !== null) throw first;
 }
 
 export class TempFile {
@@ -194,7 +228,7 @@ export class TempFile {
   readonly #enc: TextEncoding | null;
   readonly #lineBuffered: boolean;
   #pending = 0;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue: Promise<unknown> | null = null;
 
   /** @internal Use TemporaryFile(), NamedTemporaryFile() and friends. */
   constructor(init: TempFileInit) {
@@ -204,37 +238,46 @@ export class TempFile {
     this.#lineBuffered = init.bufsize === 1;
     this.#s = {
       fd: init.fd,
+      closed: false,
+      io: init.io ?? fdBackend(init.fd),
+      spill: init.spill ?? null,
       path: init.path,
-      deleteOnClose: init.deleteOnClose ?? false,
+      beforeClose: init.beforeClose ?? null,
       append: init.info.append,
+      maxSize: init.maxSize ?? 0,
       buf: null,
-      cap: init.bufsize === 0 ? 0 : init.bufsize > 1 ? init.bufsize : -1,
+      // In memory there is nothing to save by buffering: writes go straight in.
+      cap: init.spill ? 0 : init.bufsize === 0 ? 0 : init.bufsize > 1 ? init.bufsize : -1,
       blen: 0,
       bstart: 0,
       pos: 0,
     };
-    finalizer.register(this, this.#s, this);
+    finalizer.register(this, this.#s);
   }
 
-  /** The descriptor. Throws ERR_FILE_CLOSED after close(). */
+  /**
+   * The descriptor. Throws ERR_FILE_CLOSED after close(). A SpooledTemporaryFile still in
+   * memory moves to a real file to have one.
+   */
   get fd(): number {
-    if (this.#s.fd < 0) throw fileClosed();
-    return this.#s.fd;
+    const s = this.#open();
+    if (s.spill) this.#sync(spillIo());
+    return s.fd;
   }
   /** The file's path, or null when it has no name (an unnamed TemporaryFile). */
   get path(): string | null {
     return this.#s.path;
   }
   /** Python compatibility: the path, or the descriptor when there is none. */
-  get name(): string | number {
-    return this.#s.path ?? this.#s.fd;
+  get name(): string | number | null {
+    return this.#s.path ?? (this.#s.fd >= 0 ? this.#s.fd : null);
   }
   /** The mode string as given. */
   get mode(): string {
     return this.#mode;
   }
   get closed(): boolean {
-    return this.#s.fd < 0;
+    return this.#s.closed;
   }
   /** The text encoding; undefined in binary mode. */
   get encoding(): TextEncoding | undefined {
@@ -244,7 +287,12 @@ export class TempFile {
   // --- the operations, each written once as an Io generator ---
 
   #open(): FileState {
-    if (this.#s.fd < 0) throw fileClosed();
+    if (this.#s.closed) throw fileClosed();
+    return this.#s;
+  }
+
+  /** @internal The state, for SpooledTemporaryFile and persist. */
+  get _state(): FileState {
     return this.#s;
   }
 
@@ -271,8 +319,10 @@ export class TempFile {
   }
 
   /** Copies into the write buffer when that is all it takes; false when I/O is needed. */
-  #tryBuffer(s: FileState, b: Uint8Array): boolean {
+  #tryBuffer(s: FileState, b: Uint8Array, atEnd = false): boolean {
     if (s.cap === 0) return false;
+    // Appending starts a buffer only once the end of file is known, so tell() is right.
+    if (s.append && s.blen === 0 && !atEnd) return false;
     if (s.buf === null) {
       if (s.cap < 0) {
         s.cap = Math.max(fs.fstatSync(s.fd).blksize || 0, MIN_DEFAULT_BUFFER);
@@ -292,8 +342,9 @@ export class TempFile {
     if (b.length === 0) return;
     if (this.#tryBuffer(s, b)) return;
     yield* flushIo(s);
-    if (this.#tryBuffer(s, b)) return;
     if (s.append) s.pos = yield { op: 'size' };
+    if (s.spill && s.maxSize > 0 && s.pos + b.length > s.maxSize) yield* spillIo();
+    if (this.#tryBuffer(s, b, true)) return;
     yield* writeAllIo(b, s.pos);
     s.pos += b.length;
   }
@@ -359,6 +410,7 @@ export class TempFile {
   *#truncateIo(s: FileState, size: number | undefined): Io<number> {
     yield* flushIo(s);
     const len = size ?? s.pos;
+    if (s.spill && s.maxSize > 0 && len > s.maxSize) yield* spillIo();
     yield { op: 'ftruncate', len };
     return len;
   }
@@ -403,7 +455,7 @@ export class TempFile {
       g.return(undefined as T);
       throw e;
     }
-    return runSync(this.#s.fd, g);
+    return runSync(this.#s, g);
   }
 
   /** Writes `data` (bytes in binary mode, a string in text mode); returns bytes or characters written. */
@@ -482,14 +534,9 @@ export class TempFile {
   /** Flushes and closes; a second call does nothing. */
   closeSync(): void {
     const s = this.#s;
-    if (s.fd < 0) return;
+    if (s.closed) return;
     if (this.#pending > 0) this.#sync(flushIo(s)); // throws ERR_TEMPFILE_BUSY
-    finalizer.unregister(this);
-    try {
-      runSync(s.fd, flushIo(s));
-    } finally {
-      closeState(s);
-    }
+    closeStateSync(s);
   }
 
   [Symbol.dispose](): void {
@@ -500,7 +547,7 @@ export class TempFile {
 
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
     this.#pending++;
-    const done = this.#queue.then(fn).finally(() => {
+    const done = (this.#queue ?? Promise.resolve()).then(fn).finally(() => {
       this.#pending--;
     });
     this.#queue = done.catch(() => undefined);
@@ -509,7 +556,7 @@ export class TempFile {
 
   #async<T>(make: () => Io<T>): Promise<T> {
     // make() runs the argument and state checks in call order, after earlier operations.
-    return this.#enqueue(() => runAsync(this.#s.fd, make()));
+    return this.#enqueue(() => runAsync(this.#s, make()));
   }
 
   write(data: Bytes | string): Promise<number> {
@@ -574,16 +621,21 @@ export class TempFile {
   close(): Promise<void> {
     return this.#enqueue(async () => {
       const s = this.#s;
-      if (s.fd < 0) return;
-      finalizer.unregister(this);
+      if (s.closed) return;
+      let first: unknown = null;
       try {
-        await runAsync(s.fd, flushIo(s));
-      } finally {
-        const fd = s.fd;
-        s.fd = -1;
-        s.buf = null;
-        await new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+        if (s.blen > 0) await runAsync(s, flushIo(s));
+      } catch (e) {
+        first = e;
       }
+      try {
+        if (s.beforeClose && s.fd >= 0) s.beforeClose(s);
+      } catch (e) {
+        first ??= e;
+      }
+      const fd = detach(s);
+      if (fd >= 0) await new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+      if (first !== null) throw first;
     });
   }
 
