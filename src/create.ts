@@ -39,7 +39,6 @@ export interface TemporaryFileOptions extends CreateOptions {
 }
 
 const MKSTEMP_KEYS = [...NAME_KEYS, 'permissions'] as const;
-const TEMPFILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding'] as const;
 
 /** The addon's arguments for one creation. */
 export function nativeArgs<K extends Kind>(r: Resolved, kind: K, perms: number): CreateArgs<K> {
@@ -118,24 +117,17 @@ export function mktemp(options?: string | NameOptions): string {
   throw systemError('EEXIST', 'mktemp', r.dir, `no unused name found in ${TMP_MAX} attempts`);
 }
 
-interface FileArgs {
+export interface FileArgs {
   mode: string;
   info: ReturnType<typeof parseMode>;
   bufsize: number;
   encoding: TextEncoding | null;
   r: Resolved;
+  o: Record<string, unknown>;
 }
 
-/** The seed's positional form (mode, bufsize, suffix) or an options object. */
-function temporaryFileArgs(a: unknown[]): FileArgs {
-  let o: Record<string, unknown>;
-  if (a.length === 1 && typeof a[0] === 'object' && a[0] !== null) {
-    o = checkOptionsObject('options', a[0], TEMPFILE_KEYS);
-  } else {
-    if (a.length > 3) throw invalidArgType('arguments', 'at most (mode, bufsize, suffix) or one options object', a);
-    o = { mode: a[0], bufsize: a[1], suffix: a[2] };
-    for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  }
+/** Checks a file creator's options object (`keys`: what it accepts). */
+export function fileArgs(o: Record<string, unknown>): FileArgs {
   const mode = o.mode === undefined ? 'w+b' : (o.mode as string);
   const info = parseMode(mode);
   const bufsize = o.bufsize === undefined ? -1 : parseBufsize(o.bufsize, info.text);
@@ -144,10 +136,23 @@ function temporaryFileArgs(a: unknown[]): FileArgs {
     if (!info.text) throw invalidArgType('encoding', 'undefined in binary mode', o.encoding);
     encoding = parseEncoding(o.encoding);
   } else if (info.text) encoding = 'utf8';
-  return { mode, info, bufsize, encoding, r: resolveNameOptions(o) };
+  return { mode, info, bufsize, encoding, r: resolveNameOptions(o), o };
 }
 
-function makeFile(f: FileArgs, fd: number, path: string | null): TempFile {
+export const FILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding'] as const;
+
+/** The seed's positional form (mode, bufsize, suffix) or an options object. */
+function temporaryFileArgs(a: unknown[]): FileArgs {
+  if (a.length === 1 && typeof a[0] === 'object' && a[0] !== null) {
+    return fileArgs(checkOptionsObject('options', a[0], FILE_KEYS));
+  }
+  if (a.length > 3) throw invalidArgType('arguments', 'at most (mode, bufsize, suffix) or one options object', a);
+  const o: Record<string, unknown> = { mode: a[0], bufsize: a[1], suffix: a[2] };
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return fileArgs(o);
+}
+
+export function makeFile(f: FileArgs, fd: number, path: string | null): TempFile {
   return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding });
 }
 

@@ -15,6 +15,10 @@ export const {
   TemporaryFile,
   TemporaryFileSync,
   TempFile,
+  NamedTemporaryFile,
+  NamedTemporaryFileSync,
+  SpooledTemporaryFile,
+  SpooledTempFile,
   TemporaryDirectory,
   TemporaryDirectorySync,
   TempDir,
@@ -22,6 +26,11 @@ export const {
 } = tempfile;
 export type TempFile = tempfile.TempFile;
 export type TempDir = tempfile.TempDir;
+export type SpooledTempFile = tempfile.SpooledTempFile;
+export type NamedTemporaryFileOptions = tempfile.NamedTemporaryFileOptions;
+export type SpooledTemporaryFileOptions = tempfile.SpooledTemporaryFileOptions;
+export type ReadStreamOptions = tempfile.ReadStreamOptions;
+export type WriteStreamOptions = tempfile.WriteStreamOptions;
 export type TemporaryDirectoryOptions = tempfile.TemporaryDirectoryOptions;
 export type MkstempResult = tempfile.MkstempResult;
 export type MkstempOptions = tempfile.MkstempOptions;

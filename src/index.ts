@@ -15,6 +15,11 @@ import {
 import { TempFile as TempFileClass } from './tempfile';
 import { TempDir as TempDirClass, TemporaryDirectory, TemporaryDirectorySync } from './tempdir';
 import { cleanupOnSignals } from './_lifetime';
+import { NamedTemporaryFile, NamedTemporaryFileSync } from './named';
+import { SpooledTemporaryFile, SpooledTempFile as SpooledTempFileClass } from './spooled';
+import type * as namedTypes from './named';
+import type * as spooledTypes from './spooled';
+import type * as fileTypes from './tempfile';
 import type * as dirTypes from './tempdir';
 import type * as createTypes from './create';
 import type * as optionTypes from './_options';
@@ -45,6 +50,10 @@ const tempfile = {
   TemporaryFile,
   TemporaryFileSync,
   TempFile: TempFileClass,
+  NamedTemporaryFile,
+  NamedTemporaryFileSync,
+  SpooledTemporaryFile,
+  SpooledTempFile: SpooledTempFileClass,
   TemporaryDirectory,
   TemporaryDirectorySync,
   TempDir: TempDirClass,
@@ -56,6 +65,11 @@ const tempfile = {
 declare namespace tempfile {
   export type TempFile = TempFileClass;
   export type TempDir = TempDirClass;
+  export type SpooledTempFile = SpooledTempFileClass;
+  export type NamedTemporaryFileOptions = namedTypes.NamedTemporaryFileOptions;
+  export type SpooledTemporaryFileOptions = spooledTypes.SpooledTemporaryFileOptions;
+  export type ReadStreamOptions = fileTypes.ReadStreamOptions;
+  export type WriteStreamOptions = fileTypes.WriteStreamOptions;
   export type TemporaryDirectoryOptions = dirTypes.TemporaryDirectoryOptions;
   export type MkstempResult = createTypes.MkstempResult;
   export type MkstempOptions = createTypes.MkstempOptions;

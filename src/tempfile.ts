@@ -6,6 +6,7 @@ import { TextDecoder } from 'node:util';
 import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
 import { fdBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
+import { checkOptionsObject } from './_options';
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
@@ -42,6 +43,21 @@ export interface TempFileInit {
 }
 
 type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
+
+export interface ReadStreamOptions {
+  start?: number;
+  end?: number;
+  highWaterMark?: number;
+  encoding?: BufferEncoding;
+  signal?: AbortSignal;
+}
+
+export interface WriteStreamOptions {
+  start?: number;
+  highWaterMark?: number;
+  encoding?: BufferEncoding;
+  signal?: AbortSignal;
+}
 
 function* flushIo(s: FileState): Io<void> {
   if (s.blen === 0) return;
@@ -260,9 +276,8 @@ export class TempFile {
    * memory moves to a real file to have one.
    */
   get fd(): number {
-    const s = this.#open();
-    if (s.spill) this.#sync(spillIo());
-    return s.fd;
+    this._rolloverSync();
+    return this.#s.fd;
   }
   /** The file's path, or null when it has no name (an unnamed TemporaryFile). */
   get path(): string | null {
@@ -294,6 +309,21 @@ export class TempFile {
   /** @internal The state, for SpooledTemporaryFile and persist. */
   get _state(): FileState {
     return this.#s;
+  }
+
+  /** @internal A memory file moves to a real one (SpooledTemporaryFile.rollover). */
+  _rolloverSync(): void {
+    if (this.#open().spill) this.#sync(spillIo());
+  }
+
+  /** @internal The same, in call order with the other async operations. */
+  _rollover(): Promise<void> {
+    return this.#async(() => {
+      const s = this.#open();
+      return (function* (): Io<void> {
+        if (s.spill) yield* spillIo();
+      })();
+    });
   }
 
   #checkRead(what: string): FileState {
@@ -537,6 +567,46 @@ export class TempFile {
     if (s.closed) return;
     if (this.#pending > 0) this.#sync(flushIo(s)); // throws ERR_TEMPFILE_BUSY
     closeStateSync(s);
+  }
+
+  /**
+   * A readable stream of the file from `start` (default: the current position) to `end`
+   * (inclusive, default: end of file). Buffered writes are flushed first; the stream reads
+   * at its own positions and does not move the file's. Text files default to their encoding.
+   * The file stays open until close(); close it after the stream has finished.
+   */
+  createReadStream(options: ReadStreamOptions = {}): fs.ReadStream {
+    const s = this.#checkRead('createReadStream');
+    const o = checkOptionsObject('options', options, ['start', 'end', 'highWaterMark', 'encoding', 'signal']);
+    const fd = this.fd; // a spooled file moves to a real one
+    this.flushSync();
+    return fs.createReadStream('', {
+      encoding: this.#enc ?? undefined,
+      ...(o as ReadStreamOptions),
+      fd,
+      autoClose: false,
+      start: (o.start as number | undefined) ?? s.pos,
+    });
+  }
+
+  /**
+   * A writable stream into the file from `start` (default: the current position; the end of
+   * file in append modes). Buffered writes are flushed first; the stream writes at its own
+   * positions and does not move the file's.
+   */
+  createWriteStream(options: WriteStreamOptions = {}): fs.WriteStream {
+    const s = this.#checkWrite('createWriteStream');
+    const o = checkOptionsObject('options', options, ['start', 'highWaterMark', 'encoding', 'signal']);
+    const fd = this.fd;
+    this.flushSync();
+    const start = (o.start as number | undefined) ?? (this.#info.append ? fs.fstatSync(fd).size : s.pos);
+    return fs.createWriteStream('', {
+      encoding: this.#enc ?? undefined,
+      ...(o as WriteStreamOptions),
+      fd,
+      autoClose: false,
+      start,
+    });
   }
 
   [Symbol.dispose](): void {

@@ -4,6 +4,10 @@ import { runNode, tempfile } from './_helpers';
 import * as esm from 'securetemp';
 
 const PUBLIC = [
+  'NamedTemporaryFile',
+  'NamedTemporaryFileSync',
+  'SpooledTempFile',
+  'SpooledTemporaryFile',
   'TMP_MAX',
   'TempDir',
   'TempFile',

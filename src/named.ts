@@ -1,0 +1,75 @@
+// NamedTemporaryFile: a TempFile with a visible path, removed on close, on garbage
+// collection and at exit when delete is true.
+import * as fs from 'node:fs';
+import { native, KIND_FILE } from './_binding';
+import { checkBoolean, checkOptionsObject, checkPermissions, joinPath } from './_options';
+import { fileArgs, nativeArgs, FILE_KEYS, type FileArgs, type TemporaryFileOptions } from './create';
+import { track, unlinkIfSame, untrack, type Removable } from './_lifetime';
+import { TempFile, type FileState } from './tempfile';
+
+export interface NamedTemporaryFileOptions extends TemporaryFileOptions {
+  /** Remove the file on close, garbage collection and exit (default true). */
+  delete?: boolean;
+  /** Permission bits, narrowed by the umask (default 0o600). */
+  permissions?: number;
+}
+
+const KEYS = [...FILE_KEYS, 'delete', 'permissions'] as const;
+
+/** Removes the file the state names, if that name still leads to the file the descriptor holds. */
+function removeNamed(s: FileState): void {
+  if (s.path === null || s.fd < 0) return;
+  const st = fs.fstatSync(s.fd);
+  unlinkIfSame(s.path, st.dev, st.ino);
+}
+
+function prepare(options: unknown) {
+  const o = checkOptionsObject('options', options, KEYS);
+  const del = checkBoolean('delete', o.delete, true);
+  const perms = checkPermissions(o.permissions, 0o600);
+  const f = fileArgs(o);
+  return { f, del, args: nativeArgs(f.r, KIND_FILE, perms) };
+}
+
+function make(f: FileArgs, del: boolean, fd: number, name: string): TempFile {
+  const path = joinPath(f.r.dir, name);
+  let removable: Removable | null = null;
+  const file = new TempFile({
+    fd,
+    path,
+    mode: f.mode,
+    info: f.info,
+    bufsize: f.bufsize,
+    encoding: f.encoding,
+    beforeClose: del
+      ? (s) => {
+          if (removable) untrack(removable);
+          removeNamed(s);
+        }
+      : undefined,
+  });
+  if (del) {
+    // Holds the state, not the file object, so garbage collection can still close it.
+    const s = file._state;
+    removable = { removeAtExit: () => removeNamed(s) };
+    track(removable);
+  }
+  return file;
+}
+
+/**
+ * A file with a visible name (`path`), created like mkstemp (O_EXCL|O_NOFOLLOW, 0600).
+ * With delete (the default) it is removed on close, when garbage-collected, and at exit;
+ * a name that no longer leads to this file (someone replaced it) is left alone.
+ */
+export function NamedTemporaryFileSync(options?: NamedTemporaryFileOptions): TempFile {
+  const p = prepare(options);
+  const [fd, name] = native.createSync(...p.args);
+  return make(p.f, p.del, fd, name);
+}
+
+export async function NamedTemporaryFile(options?: NamedTemporaryFileOptions): Promise<TempFile> {
+  const p = prepare(options);
+  const [fd, name] = await native.create(...p.args);
+  return make(p.f, p.del, fd, name);
+}

@@ -1,0 +1,110 @@
+// SpooledTemporaryFile: a TempFile that keeps its data in memory until it grows past
+// maxSize, its descriptor is asked for, or rollover() is called; then it moves to a
+// real TemporaryFile, with position and data as they were.
+import * as fs from 'node:fs';
+import { native, KIND_UNNAMED } from './_binding';
+import { checkOptionsObject } from './_options';
+import { invalidArgType, invalidArgValue } from './_errors';
+import { fileArgs, nativeArgs, FILE_KEYS, type TemporaryFileOptions } from './create';
+import { fdBackend, MemoryBackend, type Spiller } from './_io';
+import { TempFile, type FileState, type TempFileInit } from './tempfile';
+
+export interface SpooledTemporaryFileOptions extends TemporaryFileOptions {
+  /** Past this many bytes the data moves to a real file; 0 (default) = only when asked. */
+  maxSize?: number;
+}
+
+const KEYS = [...FILE_KEYS, 'maxSize'] as const;
+
+function spiller(s: () => FileState, mem: MemoryBackend, args: ReturnType<typeof nativeArgs<typeof KIND_UNNAMED>>, cap: number): Spiller {
+  const done = (fd: number) => {
+    const st = s();
+    st.fd = fd;
+    st.io = fdBackend(fd);
+    st.spill = null;
+    st.cap = cap;
+  };
+  return {
+    sync(): void {
+      const fd = native.createSync(...args);
+      try {
+        const data = mem.contents();
+        for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, off);
+      } catch (e) {
+        fs.closeSync(fd);
+        throw e;
+      }
+      done(fd);
+    },
+    async async(): Promise<void> {
+      const fd = await native.create(...args);
+      try {
+        const data = mem.contents();
+        for (let off = 0; off < data.length; ) {
+          off += await new Promise<number>((resolve, reject) =>
+            fs.write(fd, data, off, data.length - off, off, (err, n) => (err ? reject(err) : resolve(n))),
+          );
+        }
+      } catch (e) {
+        await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+        throw e;
+      }
+      done(fd);
+    },
+  };
+}
+
+/** A TempFile that starts in memory; see SpooledTemporaryFile(). */
+export class SpooledTempFile extends TempFile {
+  /** @internal */
+  constructor(init: TempFileInit) {
+    super(init);
+  }
+
+  /** True once the data lives in a real file. */
+  get rolledOver(): boolean {
+    return this._state.spill === null;
+  }
+
+  /** Moves the data to a real TemporaryFile now (nothing happens if it already is). */
+  rolloverSync(): void {
+    this._rolloverSync();
+  }
+
+  rollover(): Promise<void> {
+    return this._rollover();
+  }
+}
+
+/**
+ * Python's SpooledTemporaryFile: no file and no system call until the data grows past
+ * `maxSize` (0 = never by itself), `fd` is asked for, or `rollover()` is called.
+ * Behaves the same before and after.
+ */
+export function SpooledTemporaryFile(options?: SpooledTemporaryFileOptions): SpooledTempFile {
+  const o = checkOptionsObject('options', options, KEYS);
+  let maxSize = 0;
+  if (o.maxSize !== undefined) {
+    if (typeof o.maxSize !== 'number') throw invalidArgType('maxSize', 'of type number', o.maxSize);
+    if (!Number.isSafeInteger(o.maxSize) || o.maxSize < 0)
+      throw invalidArgValue('maxSize', o.maxSize, 'must be an integer >= 0');
+    maxSize = o.maxSize;
+  }
+  const f = fileArgs(o);
+  const mem = new MemoryBackend();
+  let file: SpooledTempFile | null = null;
+  const cap = f.bufsize === 0 ? 0 : f.bufsize > 1 ? f.bufsize : -1;
+  const spill = spiller(() => file!._state, mem, nativeArgs(f.r, KIND_UNNAMED, 0o600), cap);
+  file = new SpooledTempFile({
+    fd: -1,
+    io: mem,
+    spill,
+    maxSize,
+    path: null,
+    mode: f.mode,
+    info: f.info,
+    bufsize: f.bufsize,
+    encoding: f.encoding,
+  });
+  return file;
+}
