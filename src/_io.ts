@@ -10,6 +10,7 @@ export type Op =
   | { op: 'size' }
   | { op: 'ftruncate'; len: number }
   | { op: 'fsync' }
+  | { op: 'close' }
   | { op: 'spill' }; // memory → a real file (the runner asks the target's spiller)
 
 /** A generator that yields system calls and receives their results (numbers). */
@@ -52,6 +53,9 @@ export function fdBackend(fd: number): Backend {
         case 'fsync':
           fs.fsyncSync(fd);
           return 0;
+        case 'close':
+          fs.closeSync(fd);
+          return 0;
         default:
           return unsupportedOp(o);
       }
@@ -70,6 +74,8 @@ export function fdBackend(fd: number): Backend {
             return fs.ftruncate(fd, o.len, (err) => done(err, 0));
           case 'fsync':
             return fs.fsync(fd, (err) => done(err, 0));
+          case 'close':
+            return fs.close(fd, (err) => done(err, 0));
           default:
             return unsupportedOp(o);
         }
@@ -116,6 +122,7 @@ export class MemoryBackend implements Backend {
         this.size = o.len;
         return 0;
       case 'fsync':
+      case 'close':
         return 0;
       default:
         return unsupportedOp(o);

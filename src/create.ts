@@ -53,11 +53,12 @@ export interface MkstempResult {
   path: string;
 }
 
-function mkstempArgs(options: unknown) {
+/** Options of mkstemp/mkdtemp, checked before anything is created. */
+function primitiveArgs<K extends typeof KIND_FILE | typeof KIND_DIR>(options: unknown, kind: K, perms: number) {
   const o = checkOptionsObject('options', options, MKSTEMP_KEYS);
-  const perms = checkPermissions(o.permissions, 0o600);
+  const p = checkPermissions(o.permissions, perms);
   const r = resolveNameOptions(o);
-  return [r, nativeArgs(r, KIND_FILE, perms)] as const;
+  return [r, nativeArgs(r, kind, p)] as const;
 }
 
 /**
@@ -65,32 +66,25 @@ function mkstempArgs(options: unknown) {
  * Security: never follows a planted link; permissions are `permissions & ~umask`.
  */
 export function mkstempSync(options?: MkstempOptions): MkstempResult {
-  const [r, a] = mkstempArgs(options);
+  const [r, a] = primitiveArgs(options, KIND_FILE, 0o600);
   const res = native.createSync(...a);
   return { fd: res[0], path: joinPath(r.dir, res[1]) };
 }
 
 export async function mkstemp(options?: MkstempOptions): Promise<MkstempResult> {
-  const [r, a] = mkstempArgs(options);
+  const [r, a] = primitiveArgs(options, KIND_FILE, 0o600);
   const res = await native.create(...a);
   return { fd: res[0], path: joinPath(r.dir, res[1]) };
 }
 
-function mkdtempArgs(options: unknown) {
-  const o = checkOptionsObject('options', options, MKSTEMP_KEYS);
-  const perms = checkPermissions(o.permissions, 0o700);
-  const r = resolveNameOptions(o);
-  return [r, nativeArgs(r, KIND_DIR, perms)] as const;
-}
-
 /** Creates a new directory (0o700 & ~umask by default) and returns its absolute path. You own it. */
 export function mkdtempSync(options?: MkdtempOptions): string {
-  const [r, a] = mkdtempArgs(options);
+  const [r, a] = primitiveArgs(options, KIND_DIR, 0o700);
   return joinPath(r.dir, native.createSync(...a));
 }
 
 export async function mkdtemp(options?: MkdtempOptions): Promise<string> {
-  const [r, a] = mkdtempArgs(options);
+  const [r, a] = primitiveArgs(options, KIND_DIR, 0o700);
   return joinPath(r.dir, await native.create(...a));
 }
 

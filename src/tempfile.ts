@@ -220,10 +220,10 @@ function detach(s: FileState): number {
 }
 
 /** Flush, the close hook, close: each step runs even when an earlier one fails; the first error is thrown. */
-function closeStateSync(s: FileState): void {
+function* closeIo(s: FileState): Io<void> {
   let first: unknown = null;
   try {
-    if (s.blen > 0) runSync(s, flushIo(s));
+    yield* flushIo(s);
   } catch (e) {
     first = e;
   }
@@ -232,9 +232,13 @@ function closeStateSync(s: FileState): void {
   } catch (e) {
     first ??= e;
   }
-  const fd = detach(s);
-  if (fd >= 0) fs.closeSync(fd);
+  // The backend still holds the descriptor after detach(); memory has none to close.
+  if (detach(s) >= 0) yield { op: 'close' };
   if (first !== null) throw first;
+}
+
+function closeStateSync(s: FileState): void {
+  runSync(s, closeIo(s));
 }
 
 export class TempFile {
@@ -690,22 +694,7 @@ export class TempFile {
 
   close(): Promise<void> {
     return this.#enqueue(async () => {
-      const s = this.#s;
-      if (s.closed) return;
-      let first: unknown = null;
-      try {
-        if (s.blen > 0) await runAsync(s, flushIo(s));
-      } catch (e) {
-        first = e;
-      }
-      try {
-        if (s.beforeClose && s.fd >= 0) s.beforeClose(s);
-      } catch (e) {
-        first ??= e;
-      }
-      const fd = detach(s);
-      if (fd >= 0) await new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-      if (first !== null) throw first;
+      if (!this.#s.closed) await runAsync(this.#s, closeIo(this.#s));
     });
   }
 
