@@ -37,51 +37,59 @@ function unsupportedOp(o: Op): never {
   throw new Error(`securetemp internal error: ${o.op} on this backend`);
 }
 
-export function fdBackend(fd: number): Backend {
-  return {
-    sync(o: Op): number {
+/** A descriptor: the operations are the fs calls (methods on the prototype: one small object per file). */
+class FdBackend implements Backend {
+  constructor(readonly fd: number) {}
+
+  sync(o: Op): number {
+    const fd = this.fd;
+    switch (o.op) {
+      case 'pread':
+        return fs.readSync(fd, o.buf, o.off, o.len, o.pos);
+      case 'pwrite':
+        return fs.writeSync(fd, o.buf, o.off, o.len, o.pos);
+      case 'size':
+        return fs.fstatSync(fd).size;
+      case 'ftruncate':
+        fs.ftruncateSync(fd, o.len);
+        return 0;
+      case 'fsync':
+        fs.fsyncSync(fd);
+        return 0;
+      case 'close':
+        fs.closeSync(fd);
+        return 0;
+      default:
+        return unsupportedOp(o);
+    }
+  }
+
+  async(o: Op): Promise<number> {
+    const fd = this.fd;
+    return new Promise((resolve, reject) => {
+      const done = (err: NodeJS.ErrnoException | null, n?: number) => (err ? reject(err) : resolve(n ?? 0));
       switch (o.op) {
         case 'pread':
-          return fs.readSync(fd, o.buf, o.off, o.len, o.pos);
+          return fs.read(fd, o.buf, o.off, o.len, o.pos, done);
         case 'pwrite':
-          return fs.writeSync(fd, o.buf, o.off, o.len, o.pos);
+          return fs.write(fd, o.buf, o.off, o.len, o.pos, done);
         case 'size':
-          return fs.fstatSync(fd).size;
+          return fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)));
         case 'ftruncate':
-          fs.ftruncateSync(fd, o.len);
-          return 0;
+          return fs.ftruncate(fd, o.len, (err) => done(err, 0));
         case 'fsync':
-          fs.fsyncSync(fd);
-          return 0;
+          return fs.fsync(fd, (err) => done(err, 0));
         case 'close':
-          fs.closeSync(fd);
-          return 0;
+          return fs.close(fd, (err) => done(err, 0));
         default:
           return unsupportedOp(o);
       }
-    },
-    async(o: Op): Promise<number> {
-      return new Promise((resolve, reject) => {
-        const done = (err: NodeJS.ErrnoException | null, n?: number) => (err ? reject(err) : resolve(n ?? 0));
-        switch (o.op) {
-          case 'pread':
-            return fs.read(fd, o.buf, o.off, o.len, o.pos, done);
-          case 'pwrite':
-            return fs.write(fd, o.buf, o.off, o.len, o.pos, done);
-          case 'size':
-            return fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)));
-          case 'ftruncate':
-            return fs.ftruncate(fd, o.len, (err) => done(err, 0));
-          case 'fsync':
-            return fs.fsync(fd, (err) => done(err, 0));
-          case 'close':
-            return fs.close(fd, (err) => done(err, 0));
-          default:
-            return unsupportedOp(o);
-        }
-      });
-    },
-  };
+    });
+  }
+}
+
+export function fdBackend(fd: number): Backend {
+  return new FdBackend(fd);
 }
 
 /** A file in memory: the same operations, no system call. */
