@@ -16,9 +16,16 @@ export interface SpooledTemporaryFileOptions extends TemporaryFileOptions {
 
 const KEYS = [...FILE_KEYS, 'maxSize'] as const;
 
-function spiller(s: () => FileState, mem: MemoryBackend, args: ReturnType<typeof nativeArgs<typeof KIND_UNNAMED>>, cap: number): Spiller {
+/** Links the spiller to the state without a reference to the file object (which must stay collectable). */
+interface Spool {
+  s: FileState | null;
+  rolled: boolean;
+}
+
+function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativeArgs<typeof KIND_UNNAMED>>, cap: number): Spiller {
   const done = (fd: number) => {
-    const st = s();
+    const st = spool.s!;
+    spool.rolled = true;
     st.fd = fd;
     st.io = fdBackend(fd);
     st.spill = null;
@@ -56,14 +63,18 @@ function spiller(s: () => FileState, mem: MemoryBackend, args: ReturnType<typeof
 
 /** A TempFile that starts in memory; see SpooledTemporaryFile(). */
 export class SpooledTempFile extends TempFile {
+  readonly #spool: Spool;
+
   /** @internal */
-  constructor(init: TempFileInit) {
+  constructor(init: TempFileInit, spool: Spool) {
     super(init);
+    this.#spool = spool;
+    spool.s = this._state;
   }
 
   /** True once the data lives in a real file. */
   get rolledOver(): boolean {
-    return this._state.spill === null;
+    return this.#spool.rolled;
   }
 
   /** Moves the data to a real TemporaryFile now (nothing happens if it already is). */
@@ -92,19 +103,11 @@ export function SpooledTemporaryFile(options?: SpooledTemporaryFileOptions): Spo
   }
   const f = fileArgs(o);
   const mem = new MemoryBackend();
-  let file: SpooledTempFile | null = null;
   const cap = f.bufsize === 0 ? 0 : f.bufsize > 1 ? f.bufsize : -1;
-  const spill = spiller(() => file!._state, mem, nativeArgs(f.r, KIND_UNNAMED, 0o600), cap);
-  file = new SpooledTempFile({
-    fd: -1,
-    io: mem,
-    spill,
-    maxSize,
-    path: null,
-    mode: f.mode,
-    info: f.info,
-    bufsize: f.bufsize,
-    encoding: f.encoding,
-  });
-  return file;
+  const spool: Spool = { s: null, rolled: false };
+  const spill = spiller(spool, mem, nativeArgs(f.r, KIND_UNNAMED, 0o600), cap);
+  return new SpooledTempFile(
+    { fd: -1, io: mem, spill, maxSize, path: null, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding },
+    spool,
+  );
 }

@@ -7,6 +7,12 @@ import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedErr
 import { fdBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject } from './_options';
+import { track, untrack, type Removable } from './_lifetime';
+
+/** The `close` given to streams on our descriptor: the file stays open until close(). */
+function keepOpen(_fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
+  process.nextTick(cb, null);
+}
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
@@ -20,6 +26,7 @@ export interface FileState {
   path: string | null;
   /** Runs once the descriptor is about to close (a named delete=true file removes itself). */
   beforeClose: ((s: FileState) => void) | null;
+  atExit: Removable | null; // a named file with a write buffer is flushed at exit
   append: boolean;
   maxSize: number; // in memory: past this size the data moves to a real file (0 = never by itself)
   buf: Buffer | null; // write buffer, allocated on first buffered write
@@ -200,7 +207,8 @@ class Decoder {
 
 const finalizer = new FinalizationRegistry<FileState>((s) => {
   if (s.closed) return;
-  process.emitWarning(`unclosed TempFile ${s.path ?? `<fd ${s.fd}>`} was garbage-collected; close it explicitly`, 'ResourceWarning');
+  const what = s.path ?? (s.fd >= 0 ? `<fd ${s.fd}>` : '<in memory>');
+  process.emitWarning(`unclosed TempFile ${what} was garbage-collected; close it explicitly`, 'ResourceWarning');
   try {
     closeStateSync(s);
   } catch (e) {
@@ -212,6 +220,8 @@ const finalizer = new FinalizationRegistry<FileState>((s) => {
 /** Marks the state closed and lets go of its descriptor; returns it (-1: none). */
 function detach(s: FileState): number {
   const fd = s.fd;
+  if (s.atExit) untrack(s.atExit);
+  s.atExit = null;
   s.closed = true;
   s.fd = -1;
   s.buf = null;
@@ -263,6 +273,7 @@ export class TempFile {
       spill: init.spill ?? null,
       path: init.path,
       beforeClose: init.beforeClose ?? null,
+      atExit: null,
       append: init.info.append,
       maxSize: init.maxSize ?? 0,
       buf: null,
@@ -362,6 +373,11 @@ export class TempFile {
         s.cap = Math.max(fs.fstatSync(s.fd).blksize || 0, MIN_DEFAULT_BUFFER);
       }
       s.buf = Buffer.allocUnsafe(s.cap);
+      if (s.path !== null) {
+        // What a named file still holds in its buffer reaches the disk at exit, as in Python.
+        s.atExit = { removeAtExit: () => s.blen > 0 && !s.closed && runSync(s, flushIo(s)) };
+        track(s.atExit);
+      }
     }
     if (s.blen + b.length > s.cap) return false;
     if (s.blen === 0) s.bstart = s.pos;
@@ -588,7 +604,10 @@ export class TempFile {
       encoding: this.#enc ?? undefined,
       ...(o as ReadStreamOptions),
       fd,
-      autoClose: false,
+      // Streams close their fd when destroyed even with autoClose: false; the descriptor
+      // belongs to this object, so the stream gets a close that does nothing.
+      fs: { open: fs.open, read: fs.read, close: keepOpen },
+      autoClose: true,
       start: (o.start as number | undefined) ?? s.pos,
     });
   }
@@ -608,7 +627,8 @@ export class TempFile {
       encoding: this.#enc ?? undefined,
       ...(o as WriteStreamOptions),
       fd,
-      autoClose: false,
+      fs: { open: fs.open, write: fs.write, writev: fs.writev, close: keepOpen },
+      autoClose: true,
       start,
     });
   }
