@@ -20,8 +20,9 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   return ends ? dir + name : dir + sep + name;
 }
 
-// An Error shaped like Node's fs errors.
-Napi::Error MakeError(Napi::Env env, int rc, const char* syscall, const std::string& path) {
+// An Error shaped like Node's fs errors; `dest` for a two-path call (rename, link).
+Napi::Error MakeError(Napi::Env env, int rc, const char* syscall, const std::string& path,
+                      const std::string& dest = std::string()) {
   if (rc == ST_EINSECURE) {
     std::string msg = "refusing insecure temporary directory '" + path +
                       "': it is world-writable without the sticky bit "
@@ -32,15 +33,52 @@ Napi::Error MakeError(Napi::Env env, int rc, const char* syscall, const std::str
     e.Set("path", path);
     return e;
   }
+  std::string detail;
+  if (rc == ST_ENOTLINKABLE) {
+    rc = UV_ENOTSUP;
+    detail =
+        "this unnamed temporary file cannot be given a name (only an O_TMPFILE file on Linux "
+        "can; this one was unlinked after creation or is a Windows delete-on-close file: use "
+        "NamedTemporaryFile to persist)";
+  } else if (rc == UV_EXDEV) {
+    detail = std::string(uv_strerror(rc)) +
+             ": the target is on another file system than the temporary file, which is "
+             "unchanged (still open, still temporary)";
+  } else {
+    detail = uv_strerror(rc);
+  }
   const char* code = uv_err_name(rc);
-  std::string msg = std::string(code) + ": " + uv_strerror(rc) + ", " + syscall + " '" + path + "'";
+  std::string msg = std::string(code) + ": " + detail + ", " + syscall + " '" + path + "'";
+  if (!dest.empty()) msg += " -> '" + dest + "'";
   Napi::Error e = Napi::Error::New(env, msg);
   e.Set("errno", Napi::Number::New(env, rc));
   e.Set("code", code);
   e.Set("syscall", syscall);
   e.Set("path", path);
+  if (!dest.empty()) e.Set("dest", dest);
   return e;
 }
+
+// A failure that also left an intermediate file behind says so.
+Napi::Error WithLeftover(Napi::Error e, const std::string& leftover) {
+  if (leftover.empty()) return e;
+  e.Set("leftover", leftover);
+  std::string msg = e.Get("message").As<Napi::String>().Utf8Value();
+  e.Set("message", msg + " (and the intermediate file '" + leftover + "' could not be removed)");
+  return e;
+}
+
+void ReadNames(const Napi::Value& v, std::vector<std::string>* out) {
+  if (!v.IsArray()) return;
+  Napi::Array names = v.As<Napi::Array>();
+  uint32_t n = names.Length();
+  out->reserve(n);
+  for (uint32_t i = 0; i < n; i++) out->push_back(names.Get(i).As<Napi::String>().Utf8Value());
+}
+
+std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
+int32_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+int64_t Long(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
 
 // Arguments: dir, prefix, suffix, kind, flags, perms, names (array or null).
 void ReadCreateArgs(const Napi::CallbackInfo& info, st_create_req* req) {
@@ -50,12 +88,7 @@ void ReadCreateArgs(const Napi::CallbackInfo& info, st_create_req* req) {
   req->kind = info[3].As<Napi::Number>().Int32Value();
   req->flags = info[4].As<Napi::Number>().Int32Value();
   req->perms = info[5].As<Napi::Number>().Uint32Value();
-  if (info.Length() > 6 && info[6].IsArray()) {
-    Napi::Array names = info[6].As<Napi::Array>();
-    uint32_t n = names.Length();
-    req->names.reserve(n);
-    for (uint32_t i = 0; i < n; i++) req->names.push_back(names.Get(i).As<Napi::String>().Utf8Value());
-  }
+  if (info.Length() > 6) ReadNames(info[6], &req->names);
 }
 
 // An unnamed file: its fd. A directory: its name. A named file: [fd, name].
@@ -171,6 +204,208 @@ Napi::Value RandomChars(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, s);
 }
 
+// ---- persist and atomic replacement ---------------------------------------------
+
+// One core call on the thread pool: `run` off the main thread, then `ok` or `fail`.
+template <typename Req>
+class CallWorker : public Napi::AsyncWorker {
+ public:
+  using Run = int (*)(Req*);
+  using Ok = Napi::Value (*)(Napi::Env, const Req&);
+  using Fail = Napi::Error (*)(Napi::Env, int, const Req&);
+  CallWorker(Napi::Env env, const char* name, Run run, Ok ok, Fail fail)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), run_(run), ok_(ok), fail_(fail) {}
+  Req req;
+
+  Napi::Value Start() {
+    Napi::Promise p = deferred_.Promise();
+    Queue();
+    return p;
+  }
+  void Execute() override { rc_ = run_(&req); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (rc_ < 0)
+      deferred_.Reject(fail_(env, rc_, req).Value());
+    else
+      deferred_.Resolve(ok_(env, req));
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Run run_;
+  Ok ok_;
+  Fail fail_;
+  int rc_ = 0;
+};
+
+// Runs `run` now (sync) or on the thread pool (async).
+template <typename Req>
+Napi::Value Call(const Napi::CallbackInfo& info, bool async, const char* name, int (*run)(Req*),
+                 void (*read)(const Napi::CallbackInfo&, Req*),
+                 Napi::Value (*ok)(Napi::Env, const Req&),
+                 Napi::Error (*fail)(Napi::Env, int, const Req&)) {
+  Napi::Env env = info.Env();
+  if (async) {
+    CallWorker<Req>* w = new CallWorker<Req>(env, name, run, ok, fail);
+    read(info, &w->req);
+    return w->Start();
+  }
+  Req req;
+  read(info, &req);
+  int rc = run(&req);
+  if (rc < 0) {
+    fail(env, rc, req).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return ok(env, req);
+}
+
+Napi::Value Nothing(Napi::Env env, const st_move_req&) { return env.Undefined(); }
+Napi::Value NothingAtomic(Napi::Env env, const st_atomic_req&) { return env.Undefined(); }
+
+Napi::Error MoveError(Napi::Env env, int rc, const st_move_req& req) {
+  return WithLeftover(MakeError(env, rc, req.syscall, req.err_path, req.err_dest), req.leftover);
+}
+
+Napi::Error AtomicError(Napi::Env env, int rc, const st_atomic_req& req) {
+  std::string dest = req.err_dest.empty() ? std::string() : JoinPath(req.dir, req.err_dest);
+  std::string leftover = req.leftover.empty() ? std::string() : JoinPath(req.dir, req.leftover);
+  return WithLeftover(MakeError(env, rc, req.syscall, JoinPath(req.dir, req.err_name), dest), leftover);
+}
+
+// rename(from, dir, name, flags)
+void ReadRename(const Napi::CallbackInfo& info, st_move_req* req) {
+  req->from = Str(info, 0);
+  req->dir = Str(info, 1);
+  req->name = Str(info, 2);
+  req->flags = Int(info, 3);
+}
+
+// linkFd(fd, dir, name, flags, prefix, suffix, names)
+void ReadLinkFd(const Napi::CallbackInfo& info, st_move_req* req) {
+  req->fd = Int(info, 0);
+  req->dir = Str(info, 1);
+  req->name = Str(info, 2);
+  req->flags = Int(info, 3);
+  req->prefix = Str(info, 4);
+  req->suffix = Str(info, 5);
+  ReadNames(info[6], &req->names);
+}
+
+// atomicBegin(dir, name, prefix, suffix, flags, names, createPerms)
+void ReadBegin(const Napi::CallbackInfo& info, st_atomic_req* req) {
+  req->dir = Str(info, 0);
+  req->name = Str(info, 1);
+  req->prefix = Str(info, 2);
+  req->suffix = Str(info, 3);
+  req->flags = Int(info, 4);
+  ReadNames(info[5], &req->names);
+  req->create_perms = info[6].As<Napi::Number>().Uint32Value();
+}
+
+// [fd, dirfd, tmpName, flags, mode, uid, gid]; mode/uid/gid -1: no regular file was there.
+Napi::Value BeginResult(Napi::Env env, const st_atomic_req& req) {
+  Napi::Array out = Napi::Array::New(env, 7);
+  out.Set(0u, Napi::Number::New(env, req.fd));
+  out.Set(1u, Napi::Number::New(env, req.dirfd));
+  out.Set(2u, Napi::String::New(env, req.tmp_name));
+  out.Set(3u, Napi::Number::New(env, req.flags));
+  out.Set(4u, Napi::Number::New(env, (double)req.mode));
+  out.Set(5u, Napi::Number::New(env, (double)req.uid));
+  out.Set(6u, Napi::Number::New(env, (double)req.gid));
+  return out;
+}
+
+// atomicCommit(fd, dirfd, dir, name, tmpName, flags, mode, uid, gid, setMode, setUid, setGid,
+//              prefix, suffix, names): mode/uid/gid as begin gave them
+void ReadCommit(const Napi::CallbackInfo& info, st_atomic_req* req) {
+  req->fd = Int(info, 0);
+  req->dirfd = Int(info, 1);
+  req->dir = Str(info, 2);
+  req->name = Str(info, 3);
+  req->tmp_name = Str(info, 4);
+  req->flags = Int(info, 5);
+  req->mode = (long)Long(info, 6);
+  req->uid = (long)Long(info, 7);
+  req->gid = (long)Long(info, 8);
+  req->set_mode = (long)Long(info, 9);
+  req->set_uid = (long)Long(info, 10);
+  req->set_gid = (long)Long(info, 11);
+  req->prefix = Str(info, 12);
+  req->suffix = Str(info, 13);
+  ReadNames(info[14], &req->names);
+}
+
+// The one-shot form: begin's arguments, the data, and commit's settings.
+struct write_req {
+  st_atomic_req r;
+  const unsigned char* data = nullptr;
+  size_t len = 0;
+  Napi::ObjectReference keep;  // the data stays alive while a worker writes it
+};
+
+// atomicWrite(dir, name, prefix, suffix, flags, names, createPerms, data, setMode, setUid, setGid)
+void ReadWrite(const Napi::CallbackInfo& info, write_req* w) {
+  ReadBegin(info, &w->r);
+  Napi::Uint8Array data = info[7].As<Napi::Uint8Array>();
+  w->data = data.Data();
+  w->len = data.ByteLength();
+  w->keep = Napi::Persistent(data.As<Napi::Object>());
+  w->r.set_mode = (long)Long(info, 8);
+  w->r.set_uid = (long)Long(info, 9);
+  w->r.set_gid = (long)Long(info, 10);
+}
+
+int RunWrite(write_req* w) { return st_atomic_write(&w->r, w->data, w->len); }
+Napi::Value NothingWrite(Napi::Env env, const write_req&) { return env.Undefined(); }
+Napi::Error WriteError(Napi::Env env, int rc, const write_req& w) { return AtomicError(env, rc, w.r); }
+
+// atomicAbort(fd, dirfd, dir, tmpName)
+void ReadAbort(const Napi::CallbackInfo& info, st_atomic_req* req) {
+  req->fd = Int(info, 0);
+  req->dirfd = Int(info, 1);
+  req->dir = Str(info, 2);
+  req->tmp_name = Str(info, 3);
+}
+
+Napi::Value RenameSync(const Napi::CallbackInfo& i) {
+  return Call<st_move_req>(i, false, "", st_rename, ReadRename, Nothing, MoveError);
+}
+Napi::Value Rename(const Napi::CallbackInfo& i) {
+  return Call<st_move_req>(i, true, "securetemp:rename", st_rename, ReadRename, Nothing, MoveError);
+}
+Napi::Value LinkFdSync(const Napi::CallbackInfo& i) {
+  return Call<st_move_req>(i, false, "", st_link_fd, ReadLinkFd, Nothing, MoveError);
+}
+Napi::Value LinkFd(const Napi::CallbackInfo& i) {
+  return Call<st_move_req>(i, true, "securetemp:link", st_link_fd, ReadLinkFd, Nothing, MoveError);
+}
+Napi::Value AtomicBeginSync(const Napi::CallbackInfo& i) {
+  return Call<st_atomic_req>(i, false, "", st_atomic_begin, ReadBegin, BeginResult, AtomicError);
+}
+Napi::Value AtomicBegin(const Napi::CallbackInfo& i) {
+  return Call<st_atomic_req>(i, true, "securetemp:atomic", st_atomic_begin, ReadBegin, BeginResult, AtomicError);
+}
+Napi::Value AtomicCommitSync(const Napi::CallbackInfo& i) {
+  return Call<st_atomic_req>(i, false, "", st_atomic_commit, ReadCommit, NothingAtomic, AtomicError);
+}
+Napi::Value AtomicCommit(const Napi::CallbackInfo& i) {
+  return Call<st_atomic_req>(i, true, "securetemp:atomic", st_atomic_commit, ReadCommit, NothingAtomic, AtomicError);
+}
+Napi::Value AtomicWriteSync(const Napi::CallbackInfo& i) {
+  return Call<write_req>(i, false, "", RunWrite, ReadWrite, NothingWrite, WriteError);
+}
+Napi::Value AtomicWrite(const Napi::CallbackInfo& i) {
+  return Call<write_req>(i, true, "securetemp:atomic", RunWrite, ReadWrite, NothingWrite, WriteError);
+}
+Napi::Value AtomicAbortSync(const Napi::CallbackInfo& i) {
+  return Call<st_atomic_req>(i, false, "", st_atomic_abort, ReadAbort, NothingAtomic, AtomicError);
+}
+Napi::Value AtomicAbort(const Napi::CallbackInfo& i) {
+  return Call<st_atomic_req>(i, true, "securetemp:atomic", st_atomic_abort, ReadAbort, NothingAtomic, AtomicError);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSync", Napi::Function::New(env, CreateSync, "createSync"));
   exports.Set("create", Napi::Function::New(env, Create, "create"));
@@ -178,6 +413,19 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
   exports.Set("randomChars", Napi::Function::New(env, RandomChars, "randomChars"));
   exports.Set("tmpfileKnownUnsupported", Napi::Function::New(env, TmpfileKnownUnsupported, "tmpfileKnownUnsupported"));
+  exports.Set("renameSync", Napi::Function::New(env, RenameSync, "renameSync"));
+  exports.Set("rename", Napi::Function::New(env, Rename, "rename"));
+  exports.Set("linkFdSync", Napi::Function::New(env, LinkFdSync, "linkFdSync"));
+  exports.Set("linkFd", Napi::Function::New(env, LinkFd, "linkFd"));
+  exports.Set("atomicBeginSync", Napi::Function::New(env, AtomicBeginSync, "atomicBeginSync"));
+  exports.Set("atomicBegin", Napi::Function::New(env, AtomicBegin, "atomicBegin"));
+  exports.Set("atomicCommitSync", Napi::Function::New(env, AtomicCommitSync, "atomicCommitSync"));
+  exports.Set("atomicCommit", Napi::Function::New(env, AtomicCommit, "atomicCommit"));
+  exports.Set("atomicWriteSync", Napi::Function::New(env, AtomicWriteSync, "atomicWriteSync"));
+  exports.Set("atomicWrite", Napi::Function::New(env, AtomicWrite, "atomicWrite"));
+  exports.Set("atomicAbortSync", Napi::Function::New(env, AtomicAbortSync, "atomicAbortSync"));
+  exports.Set("atomicAbort", Napi::Function::New(env, AtomicAbort, "atomicAbort"));
+  exports.Set("ATOMIC_CLOSES_FD", Napi::Boolean::New(env, ST_ATOMIC_CLOSES_FD != 0));
   exports.Set("TMP_MAX", Napi::Number::New(env, ST_TMP_MAX));
   exports.Set("RANDOM_CHARS", Napi::Number::New(env, ST_RANDOM_CHARS));
   return exports;

@@ -11,6 +11,11 @@
 // The directory is world-writable without the sticky bit.
 #define ST_EINSECURE (-0x10001)
 
+// An unnamed file that cannot be given a name: it was not made with O_TMPFILE
+// (unlinked after creation, or a Windows delete-on-close file). binding.cc
+// reports it as ENOTSUP with a message that says so.
+#define ST_ENOTLINKABLE (-0x10002)
+
 // TMP_MAX of the API contract: attempts before EEXIST is given up on.
 #define ST_TMP_MAX 10000
 
@@ -73,5 +78,100 @@ int st_tmpfile_known_unsupported(void);
 
 // The platform's name for a failed call, for messages (strerror-like).
 const char* st_strerror(int err);
+
+// ---- persist and atomic replacement ------------------------------------------
+//
+// Paths arrive split as the TypeScript layer decided: an absolute directory and
+// a name inside it (no separator). Names of intermediate files come from the
+// same retry loop as creation (st_retry), with req-like prefix/suffix/names.
+
+enum st_move_flag {
+  ST_MOVE_NOREPLACE = 1,  // fail with EEXIST rather than replace the destination
+};
+
+struct st_move_req {
+  // in
+  std::string from;  // st_rename: the source path, absolute
+  int fd = -1;       // st_link_fd: the open file
+  std::string dir;   // the destination's directory, absolute
+  std::string name;  // the destination's name in it
+  int flags = 0;     // st_move_flag
+  std::string prefix, suffix;      // st_link_fd replacing: the intermediate name
+  std::vector<std::string> names;  // when not empty: candidate intermediate names
+  // out
+  const char* syscall = "";
+  std::string err_path;  // the path the failed call names
+  std::string err_dest;  // its second path ("" when it has one path)
+  std::string leftover;  // an intermediate name that could not be removed after a failure
+};
+
+// Renames req->from to req->dir/req->name. ST_MOVE_NOREPLACE: atomically fails
+// with EEXIST when the destination exists (renameat2 RENAME_NOREPLACE, renamex_np
+// RENAME_EXCL, MoveFileExW without REPLACE_EXISTING; else link then unlink).
+int st_rename(st_move_req* req);
+
+// Gives the open file req->fd the name req->dir/req->name (Linux: linkat from the
+// descriptor, for an O_TMPFILE file). Without ST_MOVE_NOREPLACE an existing
+// destination is replaced: linked to a fresh name in the directory first, then
+// renamed over it. ST_ENOTLINKABLE where the file cannot have a name again.
+int st_link_fd(st_move_req* req);
+
+enum st_atomic_flag {
+  // ST_FLAG_NO_TMPFILE (2) is honoured too: a named temp file, as without O_TMPFILE.
+  ST_ATOMIC_FSYNC = 4,       // fsync the file before the rename, the directory after it
+  ST_ATOMIC_NO_DIRSYNC = 8,  // out of begin: the directory handle cannot be fsynced
+  ST_ATOMIC_CHOWN = 16,      // commit: give the file set_uid/set_gid
+};
+
+// One atomic replacement of req->dir/req->name, in three calls (the descriptor and the
+// directory handle travel through JavaScript between them, which writes the data), or
+// in one (st_atomic_write, for data given whole).
+struct st_atomic_req {
+  // in
+  std::string dir;   // the target's directory, absolute
+  std::string name;  // the target's name in it
+  std::string prefix, suffix;      // the temp file's name (when it needs one)
+  std::vector<std::string> names;  // when not empty: candidate temp names
+  int flags = 0;                   // st_atomic_flag, ST_FLAG_NO_TMPFILE
+  unsigned create_perms = 0600;    // when no regular file is there yet (else 0600, set by commit)
+  long set_mode = -1;              // commit: the mode to give (-1: the replaced file's, if any)
+  long set_uid = -1, set_gid = -1; // commit, with ST_ATOMIC_CHOWN (-1: leave that one)
+  // out of begin; in to commit and abort
+  int fd = -1;            // the temp file, usable with Node's fs
+  int dirfd = -1;         // the directory handle (POSIX), -1 where there is none
+  std::string tmp_name;   // the temp file's name, "" while it has none (O_TMPFILE)
+  long mode = -1, uid = -1, gid = -1;  // the replaced regular file's (mode -1: none there)
+  // out
+  const char* syscall = "";
+  std::string err_name;  // the name in dir the failed call names ("" = dir)
+  std::string err_dest;  // its second name, if any
+  std::string leftover;  // a temp name that could not be removed after a failure
+};
+
+// Opens the directory, looks at the target (never following a link), creates the
+// temp file (O_TMPFILE, else O_CREAT|O_EXCL|O_NOFOLLOW with a fresh name): 0600 when
+// a regular file is there (commit gives it that file's mode), else create_perms,
+// narrowed by the umask (and default ACLs) as for any new file.
+// On failure nothing is left open or on disk.
+int st_atomic_begin(st_atomic_req* req);
+
+// Gives the file its owner and mode: set_uid/set_gid with ST_ATOMIC_CHOWN, else,
+// running as root, the replaced file's owner and group (a new file would be root's);
+// set_mode, else the replaced file's mode. Then fsync, a name (O_TMPFILE: a link to a
+// fresh name), the rename over the target, fsync of the directory. Success or not,
+// the temp name is gone afterwards and the directory handle is closed; so is req->fd
+// where ST_ATOMIC_CLOSES_FD (else the caller closes it).
+int st_atomic_commit(st_atomic_req* req);
+
+// Gives up: unlinks the temp name if there is one, closes what begin opened
+// (req->fd only where ST_ATOMIC_CLOSES_FD). Returns the first failure.
+int st_atomic_abort(st_atomic_req* req);
+
+// begin, the whole of data written, commit (or abort): one call for data given whole.
+int st_atomic_write(st_atomic_req* req, const unsigned char* data, size_t len);
+
+// 1 where commit and abort close req->fd themselves (POSIX); 0 where the fd belongs
+// to Node's C runtime and JavaScript closes it (Windows).
+extern const int ST_ATOMIC_CLOSES_FD;
 
 #endif

@@ -358,3 +358,316 @@ int st_remove_tree(st_remove_req* req) {
   close(pfd);
   return req->first_err;
 }
+
+// ---- persist and atomic replacement ------------------------------------------
+
+#include <stdio.h>  // snprintf; renamex_np on macOS
+
+#if defined(__linux__) && !defined(ST_POSIX_PORTABLE)
+#include <sys/syscall.h>
+#define ST_HAVE_LINK_FD 1  // linkat from a descriptor (AT_EMPTY_PATH, /proc/self/fd)
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#endif
+
+const int ST_ATOMIC_CLOSES_FD = 1;
+
+static std::string join_name(const std::string& dir, const std::string& name) {
+  if (name.empty()) return dir;
+  return !dir.empty() && dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// Gives the open file `fd` the name `name` in `dirfd`. Only an O_TMPFILE file or a
+// file that still has a name can be linked again; a file unlinked after creation
+// cannot (the kernel refuses to resurrect it).
+static int link_fd_at(int fd, int dirfd, const char* name) {
+#if defined(ST_HAVE_LINK_FD)
+  if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0) return 0;
+  int e = errno;
+  // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH: ENOENT without it (EPERM, EINVAL on
+  // older kernels). /proc/self/fd/N followed as a link does the same for anyone.
+  if (e != ENOENT && e != EPERM && e != EINVAL) return -e;
+  char proc[48];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0) return 0;
+  e = errno;
+  if (e == ENOENT) {
+    // The directory is open and /proc is there: the file itself cannot be linked.
+    struct stat st;
+    if (access(proc, F_OK) == 0 && fstat(fd, &st) == 0 && st.st_nlink == 0) return ST_ENOTLINKABLE;
+  }
+  return -e;
+#else
+  (void)fd;
+  (void)dirfd;
+  (void)name;
+  return ST_ENOTLINKABLE;  // macOS and the BSDs have no way to name an unlinked file
+#endif
+}
+
+struct link_ctx {
+  int fd;
+  int dirfd;
+};
+
+static int link_step(st_create_req* req, const std::string& name, void* ctx) {
+  const link_ctx* c = static_cast<const link_ctx*>(ctx);
+  int rc = link_fd_at(c->fd, c->dirfd, name.c_str());
+  if (rc < 0) {
+    req->syscall = "link";
+    req->err_name = name;
+  }
+  return rc;
+}
+
+// A fresh name in dirfd for the open file fd (st_retry: EEXIST is a collision).
+static int link_fresh(int fd, int dirfd, const std::string& dir, const std::string& prefix,
+                      const std::string& suffix, const std::vector<std::string>& names,
+                      std::string* name, const char** syscall, std::string* err_name) {
+  st_create_req c;
+  c.dir = dir;
+  c.prefix = prefix;
+  c.suffix = suffix;
+  c.names = names;
+  link_ctx ctx = {fd, dirfd};
+  int rc = st_retry(&c, link_step, &ctx);
+  if (rc < 0) {
+    *syscall = c.syscall;
+    *err_name = c.err_name;
+    return rc;
+  }
+  *name = c.name;
+  return 0;
+}
+
+int st_rename(st_move_req* req) {
+  const std::string to = join_name(req->dir, req->name);
+  const char* from = req->from.c_str();
+  req->syscall = "rename";
+  req->err_path = req->from;
+  req->err_dest = to;
+  if (!(req->flags & ST_MOVE_NOREPLACE)) return rename(from, to.c_str()) == 0 ? 0 : -errno;
+#if defined(ST_HAVE_LINK_FD) && defined(SYS_renameat2)
+  if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  // ENOSYS: a kernel before 3.15; EINVAL: a file system without the flag.
+  if (errno != ENOSYS && errno != EINVAL) return -errno;
+#elif defined(__APPLE__) && defined(RENAME_EXCL)
+  if (renamex_np(from, to.c_str(), RENAME_EXCL) == 0) return 0;
+  if (errno != ENOTSUP && errno != EINVAL) return -errno;
+#endif
+  // link() fails on any existing name (a symbolic link included) and never follows
+  // one at the source (no AT_SYMLINK_FOLLOW); then the old name goes.
+  if (linkat(AT_FDCWD, from, AT_FDCWD, to.c_str(), 0) < 0) {
+    req->syscall = "link";
+    return -errno;
+  }
+  if (unlink(from) < 0) {
+    int rc = -errno;
+    if (unlink(to.c_str()) < 0) req->leftover = to;  // undo: the file keeps the name it had
+    req->syscall = "unlink";
+    req->err_dest.clear();
+    return rc;
+  }
+  return 0;
+}
+
+int st_link_fd(st_move_req* req) {
+  const std::string to = join_name(req->dir, req->name);
+  int dirfd = retry_eintr_open(AT_FDCWD, req->dir.c_str(), ST_DIR_HANDLE_FLAGS, 0);
+  if (dirfd < 0) {
+    req->syscall = "open";
+    req->err_path = req->dir;
+    return dirfd;
+  }
+  int rc;
+  if (req->flags & ST_MOVE_NOREPLACE) {
+    rc = link_fd_at(req->fd, dirfd, req->name.c_str());
+    if (rc < 0) {
+      req->syscall = "link";
+      req->err_path = to;
+    }
+  } else {
+    // link() cannot replace: a fresh name first, then rename() over the target.
+    std::string tmp, err_name;
+    rc = link_fresh(req->fd, dirfd, req->dir, req->prefix, req->suffix, req->names, &tmp,
+                    &req->syscall, &err_name);
+    if (rc < 0) {
+      req->err_path = join_name(req->dir, err_name);
+    } else if (renameat(dirfd, tmp.c_str(), dirfd, req->name.c_str()) < 0) {
+      rc = -errno;
+      req->syscall = "rename";
+      req->err_path = join_name(req->dir, tmp);
+      req->err_dest = to;
+      if (unlinkat(dirfd, tmp.c_str(), 0) < 0) req->leftover = join_name(req->dir, tmp);
+    }
+  }
+  close(dirfd);
+  return rc;
+}
+
+int st_atomic_begin(st_atomic_req* req) {
+  req->fd = req->dirfd = -1;
+  req->tmp_name.clear();
+  req->mode = req->uid = req->gid = -1;
+  // Read access, so the directory can be fsynced after the rename. A directory we may
+  // write but not read (0300) still works, without that fsync.
+  int dirfd = retry_eintr_open(AT_FDCWD, req->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+#if defined(O_PATH) && !defined(ST_POSIX_PORTABLE)
+  if (dirfd == -EACCES) {
+    dirfd = retry_eintr_open(AT_FDCWD, req->dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dirfd >= 0) req->flags |= ST_ATOMIC_NO_DIRSYNC;
+  }
+#endif
+  if (dirfd < 0) {
+    req->syscall = "open";
+    req->err_name.clear();
+    return dirfd;
+  }
+  // The target as it is, never through a link: a link there is replaced, not followed.
+  struct stat st;
+  int rc = 0;
+  if (fstatat(dirfd, req->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      rc = -EISDIR;
+      req->syscall = "open";
+    } else if (S_ISREG(st.st_mode)) {
+      req->mode = (long)(st.st_mode & 07777);
+      req->uid = (long)st.st_uid;
+      req->gid = (long)st.st_gid;
+    }
+  } else if (errno != ENOENT) {
+    rc = -errno;
+    req->syscall = "stat";
+  }
+  if (rc < 0) {
+    req->err_name = req->name;
+    close(dirfd);
+    return rc;
+  }
+
+  st_create_req c;
+  c.dir = req->dir;
+  c.prefix = req->prefix;
+  c.suffix = req->suffix;
+  c.names = req->names;
+  c.kind = ST_KIND_FILE;
+  c.flags = req->flags & ST_FLAG_NO_TMPFILE;
+  c.perms = req->mode >= 0 ? 0600 : req->create_perms;  // private while it is written, or as any new file
+#if defined(ST_HAVE_O_TMPFILE)
+  rc = try_o_tmpfile(&c, dirfd, ".");
+  if (rc == 1) {
+    req->fd = c.fd;
+    req->dirfd = dirfd;
+    return 0;
+  }
+  if (rc < 0) {
+    req->syscall = c.syscall;
+    req->err_name.clear();
+    close(dirfd);
+    return rc;
+  }
+#endif
+  rc = st_retry(&c, create_file_step, &dirfd);
+  if (rc < 0) {
+    req->syscall = c.syscall;
+    req->err_name = c.err_name;
+    close(dirfd);
+    return rc;
+  }
+  req->fd = c.fd;
+  req->dirfd = dirfd;
+  req->tmp_name = c.name;
+  return 0;
+}
+
+static int fsync_eintr(int fd) {
+  int r;
+  do {
+    r = fsync(fd);
+  } while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : 0;
+}
+
+int st_atomic_commit(st_atomic_req* req) {
+  const int fd = req->fd, dirfd = req->dirfd;
+  int rc = 0;
+  req->err_name = req->name;  // the file being written, as the caller knows it
+  long uid = -1, gid = -1;
+  if (req->flags & ST_ATOMIC_CHOWN) {
+    uid = req->set_uid;
+    gid = req->set_gid;
+  } else if (req->mode >= 0 && geteuid() == 0) {
+    uid = req->uid;
+    gid = req->gid;
+  }
+  // Owner first: fchown clears the set-user-ID and set-group-ID bits, fchmod sets them.
+  if ((uid != -1 || gid != -1) && fchown(fd, (uid_t)uid, (gid_t)gid) < 0) {
+    rc = -errno;
+    req->syscall = "fchown";
+  }
+  long mode = req->set_mode >= 0 ? req->set_mode : req->mode;
+  if (rc == 0 && mode >= 0 && fchmod(fd, (mode_t)mode) < 0) {
+    rc = -errno;
+    req->syscall = "fchmod";
+  }
+  if (rc == 0 && (req->flags & ST_ATOMIC_FSYNC) && (rc = fsync_eintr(fd)) < 0) req->syscall = "fsync";
+  if (rc == 0 && req->tmp_name.empty()) {
+    // O_TMPFILE: the file gets a name only now, a fresh one, for the rename.
+    std::string err_name;
+    rc = link_fresh(fd, dirfd, req->dir, req->prefix, req->suffix, req->names, &req->tmp_name,
+                    &req->syscall, &err_name);
+    if (rc < 0) req->err_name = err_name;
+  }
+  if (rc == 0 && renameat(dirfd, req->tmp_name.c_str(), dirfd, req->name.c_str()) < 0) {
+    rc = -errno;
+    req->syscall = "rename";
+    req->err_name = req->tmp_name;
+    req->err_dest = req->name;
+  }
+  if (rc < 0) {
+    if (!req->tmp_name.empty() && unlinkat(dirfd, req->tmp_name.c_str(), 0) < 0 && errno != ENOENT)
+      req->leftover = req->tmp_name;
+    close(fd);
+    close(dirfd);
+    return rc;
+  }
+  req->tmp_name.clear();  // renamed: it is the target now
+  if ((req->flags & ST_ATOMIC_FSYNC) && !(req->flags & ST_ATOMIC_NO_DIRSYNC) && (rc = fsync_eintr(dirfd)) < 0) {
+    req->syscall = "fsync";
+    req->err_name.clear();
+  }
+  close(fd);
+  close(dirfd);
+  return rc;
+}
+
+int st_atomic_abort(st_atomic_req* req) {
+  int rc = 0;
+  if (!req->tmp_name.empty() && unlinkat(req->dirfd, req->tmp_name.c_str(), 0) < 0 && errno != ENOENT) {
+    rc = -errno;
+    req->syscall = "unlink";
+    req->err_name = req->tmp_name;
+  }
+  if (req->fd >= 0) close(req->fd);
+  if (req->dirfd >= 0) close(req->dirfd);
+  return rc;
+}
+
+int st_atomic_write(st_atomic_req* req, const unsigned char* data, size_t len) {
+  int rc = st_atomic_begin(req);
+  if (rc < 0) return rc;
+  for (size_t off = 0; off < len;) {
+    ssize_t n = pwrite(req->fd, data + off, len - off, (off_t)off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      rc = -errno;
+      if (st_atomic_abort(req) < 0) req->leftover = req->tmp_name;
+      req->syscall = "write";
+      req->err_name = req->name;
+      return rc;
+    }
+    off += (size_t)n;
+  }
+  return st_atomic_commit(req);
+}

@@ -202,6 +202,7 @@ NTSTATUS create_at(HANDLE dir, const std::wstring& name, ACCESS_MASK access, ULO
 struct win_ctx {
   HANDLE dir;
   PSECURITY_DESCRIPTOR sd;
+  HANDLE* keep_handle;  // when set: the file's HANDLE goes here, and no C runtime fd is made
 };
 
 bool same_file(HANDLE a, HANDLE b) {
@@ -264,6 +265,10 @@ int create_file(st_create_req* req, const std::string& name, const win_ctx* c, b
     basic.FileAttributes = FILE_ATTRIBUTE_READONLY;
     if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic))
       rc2 = win32_to_uv(GetLastError());
+  }
+  if (rc2 == 0 && c->keep_handle != nullptr) {
+    *c->keep_handle = h;
+    return 0;
   }
   // An fd of Node's own C runtime: one from the addon's CRT would be EBADF to fs.
   int fd = rc2 < 0 ? -1 : uv_open_osfhandle(h);
@@ -356,7 +361,7 @@ int st_create(st_create_req* req) {
     return rc;
   }
 
-  win_ctx ctx = {dir, &sd.sd};
+  win_ctx ctx = {dir, &sd.sd, nullptr};
   switch (req->kind) {
     case ST_KIND_FILE:
       rc = st_retry(req, create_file_step, &ctx);
@@ -698,4 +703,231 @@ int st_remove_tree(st_remove_req* req) {
   }
   CloseHandle(pdir);
   return req->first_err;
+}
+
+// ---- persist and atomic replacement ------------------------------------------
+//
+// - A delete-on-close file (ST_KIND_UNNAMED) cannot be given a name: Windows has
+//   no way to cancel FILE_FLAG_DELETE_ON_CLOSE. st_link_fd says so (ENOTSUP).
+// - Renames are MoveFileExW on full \\?\ paths, with MOVEFILE_REPLACE_EXISTING
+//   unless ST_MOVE_NOREPLACE; our handles share delete access, so an open file
+//   can be renamed.
+// - Atomic replacement: the temp file is created exclusively (FILE_CREATE, never
+//   through a reparse point) with a fresh name in the target's directory and the
+//   ACL that directory gives new files (it becomes the target: the owner-only DACL
+//   of temp files would be wrong there). The descriptor belongs to Node's C runtime,
+//   so JavaScript closes it (ST_ATOMIC_CLOSES_FD = 0); there is no directory
+//   handle to fsync (NTFS journals the rename; MOVEFILE_WRITE_THROUGH waits for it).
+//   Owner and group are not changed (POSIX only); mode: only owner-write counts,
+//   as FILE_ATTRIBUTE_READONLY.
+
+const int ST_ATOMIC_CLOSES_FD = 0;
+
+namespace {
+
+// The \\?\ form of an absolute UTF-8 path, as Node's fs passes it to Windows.
+int full_wide(const std::string& utf8, std::wstring* out) {
+  std::wstring given;
+  int rc = to_wide(utf8, &given);
+  if (rc < 0) return rc;
+  if (given.empty()) return UV_EINVAL;
+  std::wstring full(MAX_PATH, L'\0');
+  for (;;) {
+    DWORD n = GetFullPathNameW(given.c_str(), (DWORD)full.size(), &full[0], nullptr);
+    if (n == 0) return win32_to_uv(GetLastError());
+    if (n < full.size()) {
+      full.resize(n);
+      break;
+    }
+    full.resize(n);
+  }
+  *out = namespaced(full);
+  return 0;
+}
+
+std::string join_utf8(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && (dir.back() == '\\' || dir.back() == '/')) return dir + name;
+  return dir + "\\" + name;
+}
+
+int move_file(const std::string& from, const std::string& to, DWORD flags) {
+  std::wstring wfrom, wto;
+  int rc = full_wide(from, &wfrom);
+  if (rc == 0) rc = full_wide(to, &wto);
+  if (rc < 0) return rc;
+  if (!MoveFileExW(wfrom.c_str(), wto.c_str(), flags)) return win32_to_uv(GetLastError());
+  return 0;
+}
+
+HANDLE open_dir(const std::string& dir, int* rc) {
+  std::wstring wdir;
+  *rc = full_wide(dir, &wdir);
+  if (*rc < 0) return INVALID_HANDLE_VALUE;
+  HANDLE h = CreateFileW(wdir.c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES, kShareAll, nullptr,
+                         OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (h == INVALID_HANDLE_VALUE) *rc = win32_to_uv(GetLastError());
+  return h;
+}
+
+// Removes the temp file `name` in `dir` if it is still the file `h` is open on.
+int remove_temp(const std::string& dir, const std::string& name, HANDLE h) {
+  std::wstring wname;
+  int rc = to_wide(name, &wname);
+  if (rc < 0) return rc;
+  HANDLE d = open_dir(dir, &rc);
+  if (d == INVALID_HANDLE_VALUE) return rc;
+  remove_created(d, wname, h);
+  CloseHandle(d);
+  return 0;
+}
+
+// begin, with the temp file as a HANDLE in *keep (one-shot) or as a C runtime fd.
+int atomic_begin(st_atomic_req* req, HANDLE* keep) {
+  req->fd = req->dirfd = -1;
+  req->tmp_name.clear();
+  req->mode = req->uid = req->gid = -1;
+  req->syscall = "open";
+  req->err_name.clear();
+  int rc;
+  HANDLE dir = open_dir(req->dir, &rc);
+  if (dir == INVALID_HANDLE_VALUE) return rc;
+
+  // The target as it is, never through a reparse point.
+  std::wstring wname;
+  rc = to_wide(req->name, &wname);
+  if (rc == 0) rc = check_name(wname);
+  if (rc == 0) {
+    HANDLE t;
+    NTSTATUS st = create_at(dir, wname, FILE_READ_ATTRIBUTES, 0, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
+                            nullptr, &t);
+    if (st >= 0) {
+      BY_HANDLE_FILE_INFORMATION info;
+      if (!GetFileInformationByHandle(t, &info)) {
+        rc = win32_to_uv(GetLastError());
+        req->syscall = "stat";
+      } else if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+        rc = UV_EISDIR;
+      } else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        req->mode = (info.dwFileAttributes & FILE_ATTRIBUTE_READONLY) ? 0444 : 0666;
+      }
+      CloseHandle(t);
+    } else if (st != kStatusObjectNameNotFound && st != kStatusObjectPathNotFound) {
+      rc = nt_to_uv(st);
+      req->syscall = "stat";
+    }
+  }
+  if (rc < 0) {
+    req->err_name = req->name;
+    CloseHandle(dir);
+    return rc;
+  }
+
+  st_create_req c;
+  c.dir = req->dir;
+  c.prefix = req->prefix;
+  c.suffix = req->suffix;
+  c.names = req->names;
+  c.kind = ST_KIND_FILE;
+  c.perms = req->mode >= 0 ? 0600 : req->create_perms;  // only owner-write counts here
+  win_ctx ctx = {dir, nullptr, keep};  // the directory's inherited ACL: this file becomes the target
+  rc = st_retry(&c, create_file_step, &ctx);
+  CloseHandle(dir);
+  if (rc < 0) {
+    req->syscall = c.syscall;
+    req->err_name = c.err_name;
+    return rc;
+  }
+  req->fd = keep ? -1 : c.fd;
+  req->tmp_name = c.name;
+  return 0;
+}
+
+// commit on the temp file's handle (left open for its owner to close).
+int atomic_commit(st_atomic_req* req, HANDLE h) {
+  int rc = 0;
+  req->err_name = req->name;
+  long mode = req->set_mode >= 0 ? req->set_mode : req->mode;
+  if (mode >= 0 && !(mode & 0200)) {
+    FILE_BASIC_INFO basic = {};
+    basic.FileAttributes = FILE_ATTRIBUTE_READONLY;
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic)) {
+      rc = win32_to_uv(GetLastError());
+      req->syscall = "fchmod";
+    }
+  }
+  if (rc == 0 && (req->flags & ST_ATOMIC_FSYNC) && !FlushFileBuffers(h)) {
+    rc = win32_to_uv(GetLastError());
+    req->syscall = "fsync";
+  }
+  if (rc == 0) {
+    DWORD flags = MOVEFILE_REPLACE_EXISTING | ((req->flags & ST_ATOMIC_FSYNC) ? MOVEFILE_WRITE_THROUGH : 0);
+    rc = move_file(join_utf8(req->dir, req->tmp_name), join_utf8(req->dir, req->name), flags);
+    if (rc < 0) {
+      req->syscall = "rename";
+      req->err_name = req->tmp_name;
+      req->err_dest = req->name;
+    }
+  }
+  if (rc < 0) {
+    if (remove_temp(req->dir, req->tmp_name, h) < 0) req->leftover = req->tmp_name;
+    return rc;
+  }
+  req->tmp_name.clear();
+  return 0;
+}
+
+}  // namespace
+
+int st_rename(st_move_req* req) {
+  const std::string to = join_utf8(req->dir, req->name);
+  req->syscall = "rename";
+  req->err_path = req->from;
+  req->err_dest = to;
+  DWORD flags = (req->flags & ST_MOVE_NOREPLACE) ? 0 : MOVEFILE_REPLACE_EXISTING;
+  return move_file(req->from, to, flags);
+}
+
+int st_link_fd(st_move_req* req) {
+  req->syscall = "link";
+  req->err_path = join_utf8(req->dir, req->name);
+  return ST_ENOTLINKABLE;
+}
+
+int st_atomic_begin(st_atomic_req* req) { return atomic_begin(req, nullptr); }
+
+int st_atomic_commit(st_atomic_req* req) {
+  return atomic_commit(req, (HANDLE)uv_get_osfhandle(req->fd));
+}
+
+int st_atomic_abort(st_atomic_req* req) {
+  if (req->tmp_name.empty()) return 0;
+  int rc = remove_temp(req->dir, req->tmp_name, (HANDLE)uv_get_osfhandle(req->fd));
+  if (rc < 0) {
+    req->syscall = "unlink";
+    req->err_name = req->tmp_name;
+  }
+  return rc;
+}
+
+// No C runtime fd at all: the HANDLE is created, written, committed and closed here.
+int st_atomic_write(st_atomic_req* req, const unsigned char* data, size_t len) {
+  HANDLE h = INVALID_HANDLE_VALUE;
+  int rc = atomic_begin(req, &h);
+  if (rc < 0) return rc;
+  for (size_t off = 0; off < len;) {
+    DWORD chunk = len - off > 0x40000000 ? 0x40000000 : (DWORD)(len - off);
+    DWORD n = 0;
+    if (!WriteFile(h, data + off, chunk, &n, nullptr)) {
+      rc = win32_to_uv(GetLastError());
+      if (remove_temp(req->dir, req->tmp_name, h) < 0) req->leftover = req->tmp_name;
+      CloseHandle(h);
+      req->syscall = "write";
+      req->err_name = req->name;
+      return rc;
+    }
+    off += n;
+  }
+  rc = atomic_commit(req, h);
+  CloseHandle(h);
+  return rc;
 }

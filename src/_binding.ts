@@ -10,6 +10,14 @@ export type Kind = typeof KIND_FILE | typeof KIND_DIR | typeof KIND_UNNAMED;
 
 export const FLAG_ALLOW_INSECURE = 1;
 export const FLAG_NO_TMPFILE = 2;
+/** writeFileAtomic: fsync the file before the rename and the directory after it. */
+export const FLAG_FSYNC = 4;
+/** Out of atomicBegin: the directory could only be opened without read access (no fsync). */
+export const FLAG_NO_DIRSYNC = 8;
+/** atomicCommit/atomicWrite: give the file setUid/setGid. */
+export const FLAG_CHOWN = 16;
+/** rename/linkFd: fail with EEXIST rather than replace the destination. */
+export const MOVE_NOREPLACE = 1;
 
 /** What one creation returns: an unnamed file's fd, a directory's name, a named file's [fd, name]. */
 export interface CreateResults {
@@ -28,6 +36,54 @@ export type CreateArgs<K extends Kind> = readonly [
   names: string[] | null,
 ];
 
+export type RenameArgs = readonly [from: string, dir: string, name: string, flags: number];
+
+export type LinkFdArgs = readonly [
+  fd: number,
+  dir: string,
+  name: string,
+  flags: number,
+  prefix: string,
+  suffix: string,
+  names: string[] | null,
+];
+
+export type AtomicBeginArgs = readonly [
+  dir: string,
+  name: string,
+  prefix: string,
+  suffix: string,
+  flags: number,
+  names: string[] | null,
+  createPerms: number,
+];
+
+/** The temp file, and the file it replaces (mode/uid/gid -1: no regular file there). */
+export type AtomicBegun = [fd: number, dirfd: number, tmpName: string, flags: number, mode: number, uid: number, gid: number];
+
+/** What commit gives the file: setMode (-1: the replaced file's), setUid/setGid with FLAG_CHOWN. */
+export type AtomicSettings = readonly [setMode: number, setUid: number, setGid: number];
+
+export type AtomicCommitArgs = readonly [
+  fd: number,
+  dirfd: number,
+  dir: string,
+  name: string,
+  tmpName: string,
+  flags: number,
+  mode: number,
+  uid: number,
+  gid: number,
+  ...settings: AtomicSettings,
+  prefix: string,
+  suffix: string,
+  names: string[] | null,
+];
+
+export type AtomicWriteArgs = readonly [...begin: AtomicBeginArgs, data: Uint8Array, ...settings: AtomicSettings];
+
+export type AtomicAbortArgs = readonly [fd: number, dirfd: number, dir: string, tmpName: string];
+
 export interface Native {
   createSync<K extends Kind>(...args: CreateArgs<K>): CreateResults[K];
   create<K extends Kind>(...args: CreateArgs<K>): Promise<CreateResults[K]>;
@@ -35,6 +91,26 @@ export interface Native {
   removeTreeSync(path: string): void;
   removeTree(path: string): Promise<void>;
   randomChars(n: number): string;
+  /** rename(from, dir/name); MOVE_NOREPLACE: EEXIST rather than replace, atomically. */
+  renameSync(...args: RenameArgs): void;
+  rename(...args: RenameArgs): Promise<void>;
+  /** Names the open file fd dir/name (an O_TMPFILE file); replacing goes through a fresh name. */
+  linkFdSync(...args: LinkFdArgs): void;
+  linkFd(...args: LinkFdArgs): Promise<void>;
+  /** Atomic replacement, step 1: directory handle, the target's metadata, the temp file (0600). */
+  atomicBeginSync(...args: AtomicBeginArgs): AtomicBegun;
+  atomicBegin(...args: AtomicBeginArgs): Promise<AtomicBegun>;
+  /** Step 2: owner and mode (see core.h), fsync, link, rename, directory fsync; closes what begin opened. */
+  atomicCommitSync(...args: AtomicCommitArgs): void;
+  atomicCommit(...args: AtomicCommitArgs): Promise<void>;
+  /** Begin, write all of data, commit (or abort): one call for data given whole. */
+  atomicWriteSync(...args: AtomicWriteArgs): void;
+  atomicWrite(...args: AtomicWriteArgs): Promise<void>;
+  /** Or: unlink the temp name if it has one, close what begin opened. */
+  atomicAbortSync(...args: AtomicAbortArgs): void;
+  atomicAbort(...args: AtomicAbortArgs): Promise<void>;
+  /** False where commit/abort leave the fd open for JavaScript to close (Windows). */
+  readonly ATOMIC_CLOSES_FD: boolean;
   tmpfileKnownUnsupported(): boolean;
   readonly TMP_MAX: number;
   readonly RANDOM_CHARS: number;
