@@ -6,6 +6,8 @@ export { adoptDir } from './tempdir';
 export const internals = {
   /** Force the create-then-unlink path for unnamed files, as on a system without O_TMPFILE. */
   forceNoTmpfile: false,
+  /** reopen() by path then device and inode, as off Linux, instead of through /proc/self/fd. */
+  forceReopenByPath: false,
   /** True once the kernel was seen to lack O_TMPFILE (or the build has none). */
   tmpfileKnownUnsupported: (): boolean => native.tmpfileKnownUnsupported(),
 };

@@ -88,3 +88,48 @@ export const NAME_KEYS = ['suffix', 'prefix', 'dir', 'allowInsecureDir'] as cons
 export function joinPath(dir: string, name: string): string {
   return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
 }
+
+/** A file's path split for the addon: the absolute path, its directory, its name. */
+export interface FilePath {
+  path: string;
+  dir: string;
+  name: string;
+}
+
+// The last absolute file path checked, and the result: a program rewriting one file
+// (writeFileAtomic in a loop) pays for the checks once.
+let lastFile: FilePath = { path: '', dir: '', name: '' };
+
+/** A string or file: URL naming a file (not a directory: no trailing separator, not a root). */
+export function checkFilePath(argName: string, p: unknown): FilePath {
+  if (p === lastFile.path) return lastFile;
+  let s: string;
+  if (typeof p === 'string') s = p;
+  else if (p instanceof URL) {
+    if (p.protocol !== 'file:') throw invalidArgValue(argName, p.href, 'must be a file: URL');
+    s = fileURLToPath(p);
+  } else throw invalidArgType(argName, 'of type string or a file: URL', p);
+  if (s.length === 0) throw invalidArgValue(argName, s, 'must not be empty');
+  if (s.includes('\0')) throw invalidArgValue(argName, s, 'must not contain null bytes');
+  const last = s[s.length - 1]!;
+  if (last === '/' || (path.sep === '\\' && last === '\\')) throw invalidArgValue(argName, s, 'must name a file, not a directory');
+  const abs = path.resolve(s);
+  const name = path.basename(abs);
+  if (name === '' || name === '.' || name === '..') throw invalidArgValue(argName, s, 'must name a file, not a directory');
+  const r = { path: abs, dir: path.dirname(abs), name };
+  if (abs === s) lastFile = r; // already absolute and normalized: the same string gives the same result
+  return r;
+}
+
+/** The prefix of an intermediate file named after `name`: '.' + up to 64 bytes of it + '.'. */
+export function hiddenPrefix(name: string): string {
+  if (name.length <= 21) return `.${name}.`; // at most 3 UTF-8 bytes per UTF-16 unit
+  let out = '';
+  let bytes = 0;
+  for (const ch of name) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > 64) break;
+    out += ch;
+  }
+  return `.${out}.`;
+}

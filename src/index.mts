@@ -38,3 +38,4 @@ export type MkdtempOptions = tempfile.MkdtempOptions;
 export type TemporaryFileOptions = tempfile.TemporaryFileOptions;
 export type NameOptions = tempfile.NameOptions;
 export type CreateOptions = tempfile.CreateOptions;
+export type PersistOptions = tempfile.PersistOptions;

@@ -23,6 +23,7 @@ import type * as fileTypes from './tempfile';
 import type * as dirTypes from './tempdir';
 import type * as createTypes from './create';
 import type * as optionTypes from './_options';
+import type * as persistTypes from './persist';
 
 const tempfile = {
   /** When not null, the directory every call uses when no `dir` is given. */
@@ -77,6 +78,7 @@ declare namespace tempfile {
   export type TemporaryFileOptions = createTypes.TemporaryFileOptions;
   export type NameOptions = optionTypes.NameOptions;
   export type CreateOptions = optionTypes.CreateOptions;
+  export type PersistOptions = persistTypes.PersistOptions;
 }
 
 export = tempfile;

@@ -5,6 +5,7 @@ import { native, KIND_FILE } from './_binding';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath } from './_options';
 import { fileArgs, nativeArgs, FILE_KEYS, type FileArgs, type TemporaryFileOptions } from './create';
 import { track, unlinkIfSame, untrack, type Removable } from './_lifetime';
+import { onPersist } from './persist';
 import { TempFile, type FileState } from './tempfile';
 
 export interface NamedTemporaryFileOptions extends TemporaryFileOptions {
@@ -51,8 +52,10 @@ function make(f: FileArgs, del: boolean, fd: number, name: string): TempFile {
   if (del) {
     // Holds the state, not the file object, so garbage collection can still close it.
     const s = file._state;
-    removable = { removeAtExit: () => removeNamed(s) };
-    track(removable);
+    const r: Removable = { removeAtExit: () => removeNamed(s) };
+    removable = r;
+    track(r);
+    onPersist(s, () => untrack(r)); // a persisted file is no longer removed at exit
   }
   return file;
 }

@@ -8,6 +8,7 @@ import { fdBackend, runAsync, runSync, type Backend, type Io, type Spiller } fro
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject } from './_options';
 import { track, untrack, type Removable } from './_lifetime';
+import { persistArgs, persistState, persistStateSync, reopenFd, reopenFdSync, type PersistOptions } from './persist';
 
 /** The `close` given to streams on our descriptor: the file stays open until close(). */
 function keepOpen(_fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
@@ -257,6 +258,7 @@ export class TempFile {
   readonly #mode: string;
   readonly #enc: TextEncoding | null;
   readonly #lineBuffered: boolean;
+  readonly #bufsize: number;
   #pending = 0;
   #queue: Promise<unknown> | null = null;
 
@@ -266,6 +268,7 @@ export class TempFile {
     this.#mode = init.mode;
     this.#enc = init.info.text ? init.encoding ?? 'utf8' : null;
     this.#lineBuffered = init.bufsize === 1;
+    this.#bufsize = init.bufsize;
     this.#s = {
       fd: init.fd,
       closed: false,
@@ -630,6 +633,62 @@ export class TempFile {
       fs: { open: fs.open, write: fs.write, writev: fs.writev, close: keepOpen },
       autoClose: true,
       start,
+    });
+  }
+
+  // --- persist and reopen (the system calls are in persist.ts) ---
+
+  /** Spooled data moved to a real file, buffered bytes written out. */
+  *#onDiskIo(s: FileState): Io<void> {
+    if (s.spill) yield* spillIo();
+    yield* flushIo(s);
+  }
+
+  #reopened(fd: number): TempFile {
+    const s = this.#s;
+    return new TempFile({ fd, path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
+  }
+
+  /**
+   * Gives the file the permanent name `targetPath`, on the same file system: a named file is
+   * renamed, an unnamed Linux file is linked from its descriptor. `overwrite: false` fails with
+   * EEXIST and leaves an existing target alone. Afterwards the file is not deleted on close and
+   * `path` is the target. On failure (EXDEV across file systems, …) nothing changed: the file
+   * is still open and still temporary.
+   */
+  persistSync(targetPath: string | URL, options?: PersistOptions): void {
+    const s = this.#open();
+    const a = persistArgs(targetPath, options);
+    this.#sync(this.#onDiskIo(s));
+    persistStateSync(s, a);
+  }
+
+  persist(targetPath: string | URL, options?: PersistOptions): Promise<void> {
+    return this.#enqueue(async () => {
+      const s = this.#open();
+      const a = persistArgs(targetPath, options);
+      await runAsync(s, this.#onDiskIo(s));
+      await persistState(s, a);
+    });
+  }
+
+  /**
+   * A second, independent TempFile on the same data (same mode, encoding and bufsize), at
+   * position 0. Linux: through the descriptor, so unnamed files work too; elsewhere by path,
+   * then checked to be the same file (ERR_TEMPFILE_REPLACED otherwise). The new object never
+   * deletes the file: deletion stays with this one.
+   */
+  reopenSync(): TempFile {
+    const s = this.#open();
+    this.#sync(this.#onDiskIo(s));
+    return this.#reopened(reopenFdSync(s));
+  }
+
+  reopen(): Promise<TempFile> {
+    return this.#enqueue(async () => {
+      const s = this.#open();
+      await runAsync(s, this.#onDiskIo(s));
+      return this.#reopened(await reopenFd(s));
     });
   }
 
