@@ -4,10 +4,18 @@ export { setNameGenerator } from './_names';
 export { adoptDir } from './tempdir';
 
 export const internals = {
-  /** Force the create-then-unlink path for unnamed files, as on a system without O_TMPFILE. */
+  /**
+   * Force the create-then-unlink path for unnamed files, as on a system without O_TMPFILE
+   * (writeFileAtomic: a named temp file with O_EXCL).
+   */
   forceNoTmpfile: false,
   /** reopen() by path then device and inode, as off Linux, instead of through /proc/self/fd. */
   forceReopenByPath: false,
+  /**
+   * writeFileAtomic calls this with the temp file's descriptor once the data is written and
+   * before the commit (fsync, link, rename): crash tests stop the process there.
+   */
+  beforeAtomicCommit: null as ((fd: number) => void | Promise<void>) | null,
   /** True once the kernel was seen to lack O_TMPFILE (or the build has none). */
   tmpfileKnownUnsupported: (): boolean => native.tmpfileKnownUnsupported(),
 };

@@ -23,6 +23,8 @@ export const {
   TemporaryDirectorySync,
   TempDir,
   cleanupOnSignals,
+  writeFileAtomic,
+  writeFileAtomicSync,
 } = tempfile;
 export type TempFile = tempfile.TempFile;
 export type TempDir = tempfile.TempDir;
@@ -39,3 +41,7 @@ export type TemporaryFileOptions = tempfile.TemporaryFileOptions;
 export type NameOptions = tempfile.NameOptions;
 export type CreateOptions = tempfile.CreateOptions;
 export type PersistOptions = tempfile.PersistOptions;
+export type WriteFileAtomicOptions = tempfile.WriteFileAtomicOptions;
+export type AtomicChunk = tempfile.AtomicChunk;
+export type AtomicData = tempfile.AtomicData;
+export type AtomicDataSync = tempfile.AtomicDataSync;

@@ -17,12 +17,14 @@ import { TempDir as TempDirClass, TemporaryDirectory, TemporaryDirectorySync } f
 import { cleanupOnSignals } from './_lifetime';
 import { NamedTemporaryFile, NamedTemporaryFileSync } from './named';
 import { SpooledTemporaryFile, SpooledTempFile as SpooledTempFileClass } from './spooled';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic';
 import type * as namedTypes from './named';
 import type * as spooledTypes from './spooled';
 import type * as fileTypes from './tempfile';
 import type * as dirTypes from './tempdir';
 import type * as createTypes from './create';
 import type * as optionTypes from './_options';
+import type * as atomicTypes from './atomic';
 import type * as persistTypes from './persist';
 
 const tempfile = {
@@ -59,6 +61,8 @@ const tempfile = {
   TemporaryDirectorySync,
   TempDir: TempDirClass,
   cleanupOnSignals,
+  writeFileAtomic,
+  writeFileAtomicSync,
 };
 
 // Types, reachable as tempfile.TempFile etc. from both module systems.
@@ -79,6 +83,10 @@ declare namespace tempfile {
   export type NameOptions = optionTypes.NameOptions;
   export type CreateOptions = optionTypes.CreateOptions;
   export type PersistOptions = persistTypes.PersistOptions;
+  export type WriteFileAtomicOptions = atomicTypes.WriteFileAtomicOptions;
+  export type AtomicChunk = atomicTypes.AtomicChunk;
+  export type AtomicData = atomicTypes.AtomicData;
+  export type AtomicDataSync = atomicTypes.AtomicDataSync;
 }
 
 export = tempfile;

@@ -25,6 +25,8 @@ const PUBLIC = [
   'mktemp',
   'tempdir',
   'template',
+  'writeFileAtomic',
+  'writeFileAtomicSync',
 ];
 
 describe('module', () => {

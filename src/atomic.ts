@@ -1,0 +1,295 @@
+// writeFileAtomic: replaces a file's contents so that readers see the old or the new,
+// never a mix, and a failure or a crash leaves the old file and no temp file.
+//
+// Data given whole takes one addon call (native atomicWrite). Streamed data takes three
+// steps, one addon call each around the writes: begin (directory handle, the target's mode
+// and owner, a temp file created exclusively: O_TMPFILE or O_EXCL with a CSPRNG name), the
+// chunks written here with fs as they come, commit (owner and mode, fsync, name the file,
+// rename over the target, fsync the directory) or, on any failure, abort.
+import * as fs from 'node:fs';
+import { native, FLAG_CHOWN, FLAG_FSYNC, FLAG_NO_TMPFILE, type AtomicBegun } from './_binding';
+import { checkBoolean, checkFilePath, checkOptionsObject, checkPermissions, hiddenPrefix, type FilePath } from './_options';
+import { invalidArgType, invalidArgValue, type CodedError } from './_errors';
+import { candidateNames } from './_names';
+import { internals } from './_internals';
+
+/** One piece of data: text (encoded with `encoding`) or bytes. */
+export type AtomicChunk = string | NodeJS.ArrayBufferView | ArrayBuffer;
+
+/** What writeFileAtomicSync takes: a chunk, or chunks from an iterable (streamed). */
+export type AtomicDataSync = AtomicChunk | Iterable<AtomicChunk>;
+
+/** What writeFileAtomic takes: also an async iterable, such as a Readable (streamed). */
+export type AtomicData = AtomicDataSync | AsyncIterable<AtomicChunk>;
+
+export interface WriteFileAtomicOptions {
+  /** Mode bits of the new file, exactly (default: the existing file's, else 0o666 & ~umask). */
+  permissions?: number;
+  /** Owner and group of the new file (default: the existing file's when running as root). */
+  chown?: { uid: number; gid: number };
+  /** fsync the file before the rename and the directory after it (default true). */
+  fsync?: boolean;
+  /** The encoding of string data (default 'utf8'). */
+  encoding?: BufferEncoding;
+}
+
+const KEYS = ['permissions', 'chown', 'fsync', 'encoding'] as const;
+const SUFFIX = '.tmp';
+const MAX_ID = 0xfffffffe; // uid_t/gid_t; -1 means "leave as it is"
+
+interface Job {
+  t: FilePath;
+  prefix: string;
+  flags: number; // FLAG_FSYNC, FLAG_CHOWN, FLAG_NO_TMPFILE
+  perms: number; // -1: the replaced file's, or as created for a new file
+  uid: number; // with FLAG_CHOWN
+  gid: number;
+  enc: BufferEncoding;
+  bytes: Uint8Array | null; // all the data at once, or
+  chunks: Iterable<unknown> | AsyncIterable<unknown> | null; // streamed
+}
+
+function checkId(name: string, v: unknown): number {
+  if (typeof v !== 'number') throw invalidArgType(name, 'of type number', v);
+  if (!Number.isInteger(v) || v < -1 || v > MAX_ID) throw invalidArgValue(name, v, `must be an integer from -1 to ${MAX_ID}`);
+  return v;
+}
+
+function asBytes(c: unknown, enc: BufferEncoding): Uint8Array | null {
+  if (typeof c === 'string') return Buffer.from(c, enc);
+  if (c instanceof Uint8Array) return c;
+  if (ArrayBuffer.isView(c)) return new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+  if (c instanceof ArrayBuffer || c instanceof SharedArrayBuffer) return new Uint8Array(c);
+  return null;
+}
+
+function chunkBytes(c: unknown, enc: BufferEncoding): Uint8Array {
+  const b = asBytes(c, enc);
+  if (b === null) throw invalidArgType('data', 'made of chunks that are strings, Buffers, TypedArrays, DataViews or ArrayBuffers', c);
+  return b;
+}
+
+/** Every argument checked before anything is created. */
+function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boolean): Job {
+  const o = checkOptionsObject('options', options, KEYS);
+  let enc: BufferEncoding = 'utf8';
+  if (o.encoding !== undefined) {
+    if (typeof o.encoding !== 'string' || !Buffer.isEncoding(o.encoding))
+      throw invalidArgValue('encoding', o.encoding, 'must be a Buffer encoding');
+    enc = o.encoding;
+  }
+  const perms = o.permissions === undefined ? -1 : checkPermissions(o.permissions, 0);
+  let uid = -1;
+  let gid = -1;
+  if (o.chown !== undefined) {
+    const c = o.chown;
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw invalidArgType('chown', 'an object {uid, gid}', c);
+    const co = checkOptionsObject('chown', c, ['uid', 'gid']);
+    uid = checkId('chown.uid', co.uid);
+    gid = checkId('chown.gid', co.gid);
+  }
+  const fsync = checkBoolean('fsync', o.fsync, true);
+  const bytes = asBytes(data, enc);
+  let chunks: Job['chunks'] = null;
+  if (bytes === null) {
+    const d = data as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+    const isIter = d !== null && typeof d === 'object' && typeof d[Symbol.iterator] === 'function';
+    const isAsync = d !== null && typeof d === 'object' && typeof d[Symbol.asyncIterator] === 'function';
+    if (isIter || (isAsync && allowAsync)) chunks = data as Job['chunks'];
+    else if (isAsync) throw invalidArgType('data', 'a string, Buffer, TypedArray, DataView, ArrayBuffer or an iterable of them (an async iterable or stream needs writeFileAtomic)', data);
+    else throw invalidArgType('data', `a string, Buffer, TypedArray, DataView, ArrayBuffer or an ${allowAsync ? '(async) iterable or Readable' : 'iterable'} of them`, data);
+  }
+  const t = checkFilePath('path', path);
+  let flags = fsync ? FLAG_FSYNC : 0;
+  if (o.chown !== undefined) flags |= FLAG_CHOWN;
+  if (internals.forceNoTmpfile) flags |= FLAG_NO_TMPFILE;
+  return { t, prefix: hiddenPrefix(t.name), flags, perms, uid, gid, enc, bytes, chunks };
+}
+
+function beginArgs(j: Job) {
+  // A new file is created 0o666 narrowed by the umask, as any new file; with `permissions`
+  // it is created private and given them at commit.
+  return [j.t.dir, j.t.name, j.prefix, SUFFIX, j.flags, candidateNames(j.prefix, SUFFIX), j.perms >= 0 ? 0o600 : 0o666] as const;
+}
+
+// The rule for owner and mode is the addon's (core.h, st_atomic_commit): the options when
+// given, else the replaced file's mode and, running as root, its owner and group.
+function commitArgs(j: Job, b: AtomicBegun) {
+  const [fd, dirfd, tmpName, flags, mode, uid, gid] = b;
+  return [fd, dirfd, j.t.dir, j.t.name, tmpName, flags, mode, uid, gid, j.perms, j.uid, j.gid, j.prefix, SUFFIX, candidateNames(j.prefix, SUFFIX)] as const;
+}
+
+function writeArgs(j: Job, bytes: Uint8Array) {
+  return [...beginArgs(j), bytes, j.perms, j.uid, j.gid] as const;
+}
+
+function abortArgs(j: Job, b: AtomicBegun) {
+  return [b[0], b[1], j.t.dir, b[2]] as const;
+}
+
+/** The first error stays the one thrown; a failed cleanup is attached to it (or warned about). */
+function withCleanupError(e: unknown, cleanup: unknown): unknown {
+  if (typeof e === 'object' && e !== null) (e as { cleanupError?: unknown }).cleanupError = cleanup;
+  else process.emitWarning(`securetemp: writeFileAtomic could not remove its temp file: ${(cleanup as Error).message}`, 'CleanupWarning');
+  return e;
+}
+
+// --- synchronous -------------------------------------------------------------
+
+function writeAllSync(fd: number, b: Uint8Array, pos: number): number {
+  for (let off = 0; off < b.length; ) off += fs.writeSync(fd, b, off, b.length - off, pos + off);
+  return pos + b.length;
+}
+
+function closeIfOursSync(fd: number): void {
+  if (!native.ATOMIC_CLOSES_FD) fs.closeSync(fd);
+}
+
+function runSync(j: Job): void {
+  // Data given whole: one call does it all (unless a test stops between write and commit).
+  if (j.bytes !== null && internals.beforeAtomicCommit === null) return native.atomicWriteSync(...writeArgs(j, j.bytes));
+  const b = native.atomicBeginSync(...beginArgs(j));
+  const fd = b[0];
+  try {
+    if (j.bytes !== null) writeAllSync(fd, j.bytes, 0);
+    else {
+      let pos = 0;
+      for (const c of j.chunks as Iterable<unknown>) pos = writeAllSync(fd, chunkBytes(c, j.enc), pos);
+    }
+    const hook = internals.beforeAtomicCommit;
+    if (hook) void hook(fd);
+  } catch (e) {
+    try {
+      native.atomicAbortSync(...abortArgs(j, b));
+    } catch (e2) {
+      throw withCleanupError(e, e2);
+    } finally {
+      closeIfOursSync(fd);
+    }
+    throw e;
+  }
+  try {
+    native.atomicCommitSync(...commitArgs(j, b));
+  } finally {
+    closeIfOursSync(fd);
+  }
+}
+
+// --- call order ----------------------------------------------------------------
+
+// Asynchronous calls for one path (after path.resolve) run one after the other, in call
+// order. A synchronous call cannot wait its turn: made while asynchronous ones for the same
+// path are pending, it throws ERR_TEMPFILE_BUSY rather than overtake them.
+const pending = new Map<string, { tail: Promise<unknown>; count: number }>();
+
+function enqueue(path: string, run: () => Promise<void>): Promise<void> {
+  let q = pending.get(path);
+  if (q === undefined) {
+    q = { tail: Promise.resolve(), count: 0 };
+    pending.set(path, q);
+  }
+  const queue = q;
+  queue.count++;
+  const done = queue.tail.then(run).finally(() => {
+    if (--queue.count === 0 && pending.get(path) === queue) pending.delete(path);
+  });
+  queue.tail = done.catch(() => undefined);
+  return done;
+}
+
+function busy(path: string): CodedError {
+  const e = new Error(
+    `writeFileAtomicSync('${path}') was called while an asynchronous writeFileAtomic of the same path is ` +
+      'pending; await it first (calls for one path complete in call order)',
+  ) as CodedError;
+  e.code = 'ERR_TEMPFILE_BUSY';
+  return e;
+}
+
+// --- asynchronous --------------------------------------------------------------
+
+function write(fd: number, b: Uint8Array, off: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, b, off, b.length - off, pos + off, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+async function writeAll(fd: number, b: Uint8Array, pos: number): Promise<number> {
+  for (let off = 0; off < b.length; ) off += await write(fd, b, off, pos);
+  return pos + b.length;
+}
+
+function closeIfOurs(fd: number): Promise<void> {
+  if (native.ATOMIC_CLOSES_FD) return Promise.resolve();
+  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** A stream that will not be read after all (the call failed first) is destroyed. */
+function release(chunks: Job['chunks']): void {
+  const c = chunks as { destroy?: unknown } | null;
+  if (c !== null && typeof c.destroy === 'function') (c as { destroy(): void }).destroy();
+}
+
+async function runAsync(j: Job): Promise<void> {
+  if (j.bytes !== null && internals.beforeAtomicCommit === null) return native.atomicWrite(...writeArgs(j, j.bytes));
+  let b: AtomicBegun;
+  try {
+    b = await native.atomicBegin(...beginArgs(j));
+  } catch (e) {
+    release(j.chunks);
+    throw e;
+  }
+  const fd = b[0];
+  try {
+    if (j.bytes !== null) await writeAll(fd, j.bytes, 0);
+    else {
+      // Pulled one chunk at a time: a Readable is paused while its chunk is written.
+      let pos = 0;
+      for await (const c of j.chunks as AsyncIterable<unknown>) pos = await writeAll(fd, chunkBytes(c, j.enc), pos);
+    }
+    const hook = internals.beforeAtomicCommit;
+    if (hook) await hook(fd);
+  } catch (e) {
+    try {
+      await native.atomicAbort(...abortArgs(j, b));
+    } catch (e2) {
+      throw withCleanupError(e, e2);
+    } finally {
+      await closeIfOurs(fd);
+    }
+    throw e;
+  }
+  try {
+    await native.atomicCommit(...commitArgs(j, b));
+  } finally {
+    await closeIfOurs(fd);
+  }
+}
+
+// --- the public functions ---------------------------------------------------------
+
+/**
+ * Replaces the contents of `path` atomically: `data` goes to a temp file created exclusively
+ * in the same directory (O_TMPFILE, or O_EXCL with a CSPRNG name: never through a planted
+ * link), which is fsynced and renamed over `path`; then the directory is fsynced. Readers see
+ * the old contents or the new, never a mix; on any failure the old file is untouched and no temp
+ * file is left. An existing file's mode (and, as root, owner and group) is kept unless
+ * `permissions`/`chown` say otherwise. A symbolic link at `path` is replaced, not followed.
+ */
+export function writeFileAtomicSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
+  const j = prepare(path, data, options, false);
+  if (pending.has(j.t.path)) throw busy(j.t.path);
+  runSync(j);
+}
+
+/**
+ * The asynchronous form: system calls off the main thread; `data` may also be an async
+ * iterable or a Readable, written as it comes. Calls for the same path complete in call order.
+ */
+export function writeFileAtomic(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions): Promise<void> {
+  let j: Job;
+  try {
+    j = prepare(path, data, options, true);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return enqueue(j.t.path, () => runAsync(j));
+}
