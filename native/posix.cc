@@ -493,7 +493,8 @@ int st_link_fd(st_move_req* req) {
     rc = link_fresh(req->fd, dirfd, req->dir, req->prefix, req->suffix, req->names, &tmp,
                     &req->syscall, &err_name);
     if (rc < 0) {
-      req->err_path = join_name(req->dir, err_name);
+      // A file that cannot be named is about the target, not the intermediate name.
+      req->err_path = rc == ST_ENOTLINKABLE ? to : join_name(req->dir, err_name);
     } else if (renameat(dirfd, tmp.c_str(), dirfd, req->name.c_str()) < 0) {
       rc = -errno;
       req->syscall = "rename";

@@ -221,7 +221,8 @@ describe.runIf(isLinux).each(forms)('%s of an unnamed (O_TMPFILE) file', (_, per
     const f = tempfile.TemporaryFileSync({ dir });
     f.writeSync(Buffer.from('kept'));
     const err = await persist(f, path.join(dir, 'target')).catch((e: Error) => e);
-    expect(err).toMatchObject({ code: 'ENOTSUP', syscall: 'link' });
+    expect(err).toMatchObject({ code: 'ENOTSUP', syscall: 'link', path: path.join(dir, 'target') });
+    await expect(persist(f, path.join(dir, 'target'), { overwrite: false })).rejects.toMatchObject({ code: 'ENOTSUP' });
     expect((err as Error).message).toMatch(/cannot be given a name.*O_TMPFILE/);
     f.seekSync(0);
     expect(f.readSync()).toEqual(Buffer.from('kept'));
