@@ -231,45 +231,42 @@ static void record(st_remove_req* req, int err, const char* syscall, const std::
 }
 
 static bool remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
-                         int may_fix_parent);
+                         int may_fix_parent, bool known_dir);
 
-// Removes what `fd` (an open directory, owned by the caller) contains.
+// Removes what `fd` (an open directory, owned by the caller) contains: one reading of
+// the directory (names first, then removals). Entries that appear meanwhile make the
+// caller's rmdir fail with ENOTEMPTY, and it calls again.
 static void remove_contents(st_remove_req* req, int fd, const std::string& path) {
-  // A few passes: entries may appear while we work. A name that failed is not tried
-  // again (each failure is counted once); what stays is reported by the final rmdir.
-  std::vector<std::string> failed;
-  for (int pass = 0; pass < 3; pass++) {
-    int dfd = dup(fd);
-    if (dfd < 0) {
-      record(req, -errno, "dup", path, nullptr);
-      return;
-    }
-    DIR* d = fdopendir(dfd);
-    if (!d) {
-      record(req, -errno, "opendir", path, nullptr);
-      close(dfd);
-      return;
-    }
-    rewinddir(d);  // the dup shares the offset an earlier pass left at the end
-    std::vector<std::string> names;
-    errno = 0;
-    while (struct dirent* e = readdir(d)) {
-      const char* n = e->d_name;
-      if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
-      bool seen = false;
-      for (const std::string& f : failed) seen = seen || f == n;
-      if (!seen) names.emplace_back(n);
-    }
-    int rerr = errno;
-    closedir(d);
-    if (rerr) {
-      record(req, -rerr, "scandir", path, nullptr);
-      return;
-    }
-    if (names.empty()) return;
-    for (const std::string& n : names)
-      if (!remove_entry(req, fd, path, n.c_str(), 1)) failed.push_back(n);
+  int dfd = dup(fd);
+  if (dfd < 0) {
+    record(req, -errno, "dup", path, nullptr);
+    return;
   }
+  DIR* d = fdopendir(dfd);
+  if (!d) {
+    record(req, -errno, "opendir", path, nullptr);
+    close(dfd);
+    return;
+  }
+  rewinddir(d);  // the dup shares the offset of an earlier reading
+  std::vector<std::pair<std::string, bool>> names;  // name, known to be a directory
+  errno = 0;
+  while (struct dirent* e = readdir(d)) {
+    const char* n = e->d_name;
+    if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+#ifdef DT_DIR
+    names.emplace_back(n, e->d_type == DT_DIR);
+#else
+    names.emplace_back(n, false);
+#endif
+  }
+  int rerr = errno;
+  closedir(d);
+  if (rerr) {
+    record(req, -rerr, "scandir", path, nullptr);
+    return;
+  }
+  for (const auto& n : names) remove_entry(req, fd, path, n.first.c_str(), 1, n.second);
 }
 
 static int is_dir_at(int dirfd, const char* name) {
@@ -282,11 +279,17 @@ static int is_dir_at(int dirfd, const char* name) {
 // permissions of `dirfd` may be widened only when it is inside the tree (not the
 // root's parent, which is not ours to change).
 static bool remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
-                         int may_fix_parent) {
-  int fixed_parent = !may_fix_parent, fixed_child = 0;
+                         int may_fix_parent, bool known_dir) {
+  int fixed_parent = !may_fix_parent, fixed_child = 0, refills = 0;
   for (int attempt = 0; attempt < 8; attempt++) {
-    if (unlinkat(dirfd, name, 0) == 0) return true;
-    int e = errno;
+    int e = EISDIR;
+    // A directory (as readdir's d_type says) skips the unlink that would fail; if it was
+    // swapped for something else since, opening it O_DIRECTORY|O_NOFOLLOW fails and we
+    // come back here without the hint.
+    if (!known_dir || attempt > 0) {
+      if (unlinkat(dirfd, name, 0) == 0) return true;
+      e = errno;
+    }
     if (e == ENOENT) return true;
     // Linux says EISDIR for a directory; POSIX (macOS) says EPERM; a parent we may not
     // write says EACCES first, but a directory is still worth emptying.
@@ -317,12 +320,15 @@ static bool remove_entry(st_remove_req* req, int dirfd, const std::string& paren
       return false;
     }
     std::string path = parent + "/" + name;
+    int errors_before = req->errors;
     remove_contents(req, fd, path);
     close(fd);
     if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return true;
     e = errno;
     if (e == ENOENT) return true;
     if (e == ENOTDIR) continue;  // swapped after we emptied it
+    // Entries appeared while we worked (not ones that failed: those are reported once).
+    if ((e == ENOTEMPTY || e == EEXIST) && req->errors == errors_before && refills++ < 2) continue;
     if (e == EACCES && !fixed_parent) {
       fixed_parent = 1;
       struct stat st;
@@ -354,7 +360,7 @@ int st_remove_tree(st_remove_req* req) {
     if (pfd != -ENOENT) record(req, pfd, "open", parent, nullptr);
     return req->first_err;
   }
-  remove_entry(req, pfd, slash == 0 ? "" : parent, base.c_str(), 0);
+  remove_entry(req, pfd, slash == 0 ? "" : parent, base.c_str(), 0, false);
   close(pfd);
   return req->first_err;
 }
