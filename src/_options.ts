@@ -98,11 +98,11 @@ export interface FilePath {
 
 // The last absolute file path checked, and the result: a program rewriting one file
 // (writeFileAtomic in a loop) pays for the checks once.
-let lastFile: FilePath = { path: '', dir: '', name: '' };
+let lastFile: FilePath | null = null;
 
 /** A string or file: URL naming a file (not a directory: no trailing separator, not a root). */
 export function checkFilePath(argName: string, p: unknown): FilePath {
-  if (p === lastFile.path) return lastFile;
+  if (lastFile !== null && p === lastFile.path) return lastFile;
   let s: string;
   if (typeof p === 'string') s = p;
   else if (p instanceof URL) {

@@ -386,6 +386,15 @@ describe('arguments are checked before anything is created', () => {
     expect(ls(dir)).toEqual([]);
   });
 
+  it('an empty path is refused as the very first call of a process too', () => {
+    const r = runNode(
+      `const t = require('securetemp');
+       try { t.writeFileAtomicSync('', 'x'); console.log('written'); } catch (e) { console.log(e.code); }`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ERR_INVALID_ARG_VALUE');
+  });
+
   it('the async form rejects (never throws) and creates nothing', async () => {
     let p: Promise<void> | undefined;
     expect(() => {
