@@ -112,14 +112,9 @@ export class MemoryBackend implements Backend {
         this.data.copy(o.buf, o.off, o.pos, o.pos + n);
         return n;
       }
-      case 'pwrite': {
-        const end = o.pos + o.len;
-        this.#reserve(end);
-        if (o.pos > this.size) this.data.fill(0, this.size, o.pos); // a hole reads as zeros
-        this.data.set(o.buf.subarray(o.off, o.off + o.len), o.pos);
-        if (end > this.size) this.size = end;
+      case 'pwrite':
+        this.writeAt(o.off === 0 && o.len === o.buf.length ? o.buf : o.buf.subarray(o.off, o.off + o.len), o.pos);
         return o.len;
-      }
       case 'size':
         return this.size;
       case 'ftruncate':
@@ -143,6 +138,16 @@ export class MemoryBackend implements Backend {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** Writes all of `b` at `pos`; a gap before it reads as zeros. */
+  writeAt(b: Uint8Array, pos: number): void {
+    if (b.length === 0) return; // like pwrite of nothing: the file does not grow to pos
+    const end = pos + b.length;
+    this.#reserve(end);
+    if (pos > this.size) this.data.fill(0, this.size, pos);
+    this.data.set(b, pos);
+    if (end > this.size) this.size = end;
   }
 
   /** The contents (a view, not a copy). */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
-import { fdBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
+import { fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject } from './_options';
 import { track, untrack, type Removable } from './_lifetime';
@@ -513,11 +513,35 @@ export class TempFile {
 
   /** Writes `data` (bytes in binary mode, a string in text mode); returns bytes or characters written. */
   writeSync(data: Bytes | string): number {
-    const s = this.#checkWrite('write');
+    const s = this.#s;
+    // The hot path (many small binary writes): bytes that fit in a buffer already started.
+    if (
+      this.#enc === null &&
+      data instanceof Uint8Array &&
+      s.blen > 0 &&
+      s.blen + data.length <= s.cap &&
+      this.#pending === 0 &&
+      !s.closed &&
+      this.#info.writable
+    ) {
+      s.buf!.set(data, s.blen);
+      s.blen += data.length;
+      s.pos += data.length;
+      return data.length;
+    }
+    this.#checkWrite('write');
     const [b, n] = this.#encodeForWrite(data);
-    if (this.#pending === 0 && this.#tryBuffer(s, b)) {
-      if (this.#lineBuffered && (data as string).includes('\n')) this.#sync(flushIo(s));
-      return n;
+    if (this.#pending === 0) {
+      if (this.#tryBuffer(s, b)) {
+        if (this.#lineBuffered && (data as string).includes('\n')) this.#sync(flushIo(s));
+        return n;
+      }
+      // A spooled file in memory: straight in, no generator, nothing to allocate per write.
+      if (s.io instanceof MemoryBackend && !s.append && (s.maxSize === 0 || s.pos + b.length <= s.maxSize)) {
+        s.io.writeAt(b, s.pos);
+        s.pos += b.length;
+        return n;
+      }
     }
     this.#sync(this.#writeIo(s, b));
     if (this.#lineBuffered && (data as string).includes('\n')) this.#sync(flushIo(s));
