@@ -249,6 +249,12 @@ function* closeIo(s: FileState): Io<void> {
 }
 
 function closeStateSync(s: FileState): void {
+  if (s.blen === 0 && s.beforeClose === null) {
+    // Nothing to flush, nothing to remove: the common case, without the generator.
+    const fd = detach(s);
+    if (fd >= 0) fs.closeSync(fd);
+    return;
+  }
   runSync(s, closeIo(s));
 }
 
