@@ -2,7 +2,7 @@
   "variables": {
     # 1 builds the POSIX code without the Linux extras (O_TMPFILE, getrandom):
     # the path macOS and the BSDs take, exercised on Linux.
-    "st_posix_portable%": "0"
+    "st_posix_portable%": 0
   },
   "targets": [
     {
@@ -37,7 +37,7 @@
             "MACOSX_DEPLOYMENT_TARGET": "10.15"
           }
         }],
-        ["st_posix_portable=='1'", {
+        ["st_posix_portable==1", {
           "defines": ["ST_POSIX_PORTABLE"]
         }]
       ]

@@ -426,6 +426,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("atomicAbortSync", Napi::Function::New(env, AtomicAbortSync, "atomicAbortSync"));
   exports.Set("atomicAbort", Napi::Function::New(env, AtomicAbort, "atomicAbort"));
   exports.Set("ATOMIC_CLOSES_FD", Napi::Boolean::New(env, ST_ATOMIC_CLOSES_FD != 0));
+#if defined(ST_POSIX_PORTABLE)
+  exports.Set("PORTABLE", Napi::Boolean::New(env, true));  // binding.gyp: st_posix_portable=1
+#else
+  exports.Set("PORTABLE", Napi::Boolean::New(env, false));
+#endif
   exports.Set("TMP_MAX", Napi::Number::New(env, ST_TMP_MAX));
   exports.Set("RANDOM_CHARS", Napi::Number::New(env, ST_RANDOM_CHARS));
   return exports;

@@ -112,8 +112,20 @@ export interface Native {
   /** False where commit/abort leave the fd open for JavaScript to close (Windows). */
   readonly ATOMIC_CLOSES_FD: boolean;
   tmpfileKnownUnsupported(): boolean;
+  /** True in a build with st_posix_portable=1: POSIX without the Linux extras (the macOS/BSD path). */
+  readonly PORTABLE: boolean;
   readonly TMP_MAX: number;
   readonly RANDOM_CHARS: number;
 }
 
-export const native: Native = load(path.join(__dirname, '..')) as Native;
+/**
+ * Internal, for tests only: SECURETEMP_ADDON=<absolute path of a .node file> loads that
+ * build instead of the package's own (npm run test:portable runs the suite against the
+ * st_posix_portable build with it; scripts/windows-tests.mjs points the Windows node at the
+ * cross-built addon). Not an API. Whoever sets a process's environment can already make it
+ * load code (NODE_OPTIONS=--require), so this opens nothing new.
+ */
+const override = process.env.SECURETEMP_ADDON;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const native: Native = (override ? require(path.resolve(override)) : load(path.join(__dirname, '..'))) as Native;

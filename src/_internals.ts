@@ -18,4 +18,10 @@ export const internals = {
   beforeAtomicCommit: null as ((fd: number) => void | Promise<void>) | null,
   /** True once the kernel was seen to lack O_TMPFILE (or the build has none). */
   tmpfileKnownUnsupported: (): boolean => native.tmpfileKnownUnsupported(),
+  /**
+   * True when the loaded addon was built with st_posix_portable=1: POSIX without the Linux
+   * extras (no O_TMPFILE, getrandom, O_PATH, renameat2, /proc/self/fd), the path macOS and
+   * the BSDs take. Tests assert that path's behaviour when it is set.
+   */
+  portableBuild: native.PORTABLE === true,
 };

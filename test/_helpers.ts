@@ -13,7 +13,7 @@ export const tempfile: typeof Tempfile = require('securetemp');
 
 /** Test switches (not public): same module instance as the package's. */
 export const internals: {
-  internals: { forceNoTmpfile: boolean; tmpfileKnownUnsupported(): boolean };
+  internals: { forceNoTmpfile: boolean; tmpfileKnownUnsupported(): boolean; portableBuild: boolean };
   setNameGenerator(g: (() => string) | null): void;
 } = require('../dist/_internals.js');
 
@@ -43,3 +43,16 @@ export function ls(dir: string): string[] {
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 export const isLinux = process.platform === 'linux';
+
+/**
+ * The loaded addon was built with st_posix_portable=1 (npm run test:portable): the POSIX
+ * path of macOS and the BSDs (no O_TMPFILE, getrandom, O_PATH, renameat2, /proc/self/fd),
+ * running on Linux. Tests of those Linux extras assert that path's behaviour instead.
+ */
+export const portableBuild = internals.internals.portableBuild;
+
+/** The Linux extras are compiled in and in use: Linux, and not the portable build. */
+export const linuxExtras = isLinux && !portableBuild;
+
+/** Which system call reports EEXIST when a rename must not replace: renameat2 (Linux), renamex_np (macOS), else link(). */
+export const noReplaceSyscall = linuxExtras || process.platform === 'darwin' ? 'rename' : 'link';

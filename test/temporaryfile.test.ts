@@ -2,7 +2,7 @@
 // create-then-unlink fallback (both in every run), and the TempFile object's I/O.
 import * as fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { internals, isLinux, ls, scratch, tempfile } from './_helpers';
+import { internals, isLinux, linuxExtras, ls, scratch, tempfile } from './_helpers';
 import type { TempFile } from 'securetemp';
 
 let s: ReturnType<typeof scratch>;
@@ -20,7 +20,8 @@ function fdTarget(fd: number): string {
 }
 
 describe.each([
-  ['O_TMPFILE', false],
+  // The portable build has no O_TMPFILE: its default path is create-then-unlink too.
+  [linuxExtras ? 'O_TMPFILE' : 'the default path (no O_TMPFILE in this build)', false],
   ['create-then-unlink fallback', true],
 ] as const)('TemporaryFile via %s', (_, fallback) => {
   const make = (o: object = {}) => {
@@ -49,7 +50,10 @@ describe.each([
     try {
       const target = fdTarget(f.fd);
       expect(target.endsWith('(deleted)')).toBe(true);
-      if (fallback) expect(target).toMatch(/\/tmp[a-z0-9]{12} \(deleted\)$/);
+      if (fallback || !linuxExtras) {
+        expect(target).toMatch(/\/tmp[a-z0-9]{12} \(deleted\)$/);
+        if (!linuxExtras) expect(internals.internals.tmpfileKnownUnsupported()).toBe(true);
+      }
       // O_TMPFILE files are shown as "/dir/#inode (deleted)": they never had a name.
       else expect(target).toMatch(/\/#\d+ \(deleted\)$/);
     } finally {
@@ -113,15 +117,25 @@ describe('TemporaryFile arguments', () => {
     expect(ls(bad)).toEqual([]);
   });
 
-  it.runIf(isLinux)('accepts an insecure directory for an O_TMPFILE file: it never has a name to attack', () => {
-    const bad = `${s.dir}/ww2`;
-    fs.mkdirSync(bad);
-    fs.chmodSync(bad, 0o777);
-    const f = tempfile.TemporaryFileSync({ dir: bad });
-    expect(fdTarget(f.fd)).toMatch(/\/#\d+ \(deleted\)$/);
-    f.closeSync();
-    expect(ls(bad)).toEqual([]);
-  });
+  it(
+    linuxExtras
+      ? 'accepts an insecure directory for an O_TMPFILE file: it never has a name to attack'
+      : 'refuses an insecure directory for an unnamed file: without O_TMPFILE (this build) it has a name for a moment',
+    () => {
+      const bad = `${s.dir}/ww2`;
+      fs.mkdirSync(bad);
+      fs.chmodSync(bad, 0o777);
+      if (!linuxExtras) {
+        expect(() => tempfile.TemporaryFileSync({ dir: bad })).toThrow(expect.objectContaining({ code: 'ERR_INSECURE_TEMPDIR' }));
+        expect(ls(bad)).toEqual([]);
+        return;
+      }
+      const f = tempfile.TemporaryFileSync({ dir: bad });
+      expect(fdTarget(f.fd)).toMatch(/\/#\d+ \(deleted\)$/);
+      f.closeSync();
+      expect(ls(bad)).toEqual([]);
+    },
+  );
 });
 
 describe('TempFile I/O (binary)', () => {
