@@ -237,9 +237,11 @@ static bool remove_entry(st_remove_req* req, int dirfd, const std::string& paren
 // the directory (names first, then removals). Entries that appear meanwhile make the
 // caller's rmdir fail with ENOTEMPTY, and it calls again.
 static void remove_contents(st_remove_req* req, int fd, const std::string& path) {
-  int dfd = dup(fd);
+  // F_DUPFD_CLOEXEC, not dup(): dup() clears close-on-exec, and a child process spawned
+  // by another thread while this directory is read would inherit the descriptor.
+  int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dfd < 0) {
-    record(req, -errno, "dup", path, nullptr);
+    record(req, -errno, "fcntl", path, nullptr);
     return;
   }
   DIR* d = fdopendir(dfd);

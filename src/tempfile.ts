@@ -3,6 +3,7 @@
 // is pread/pwrite at the object's position).
 import * as fs from 'node:fs';
 import { TextDecoder } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
 import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
 import { fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
@@ -28,6 +29,7 @@ export interface FileState {
   /** Runs once the descriptor is about to close (a named delete=true file removes itself). */
   beforeClose: ((s: FileState) => void) | null;
   atExit: Removable | null; // a named file with a write buffer is flushed at exit
+  inWorker: Removable | null; // made in a worker thread: closed when the worker exits
   append: boolean;
   maxSize: number; // in memory: past this size the data moves to a real file (0 = never by itself)
   buf: Buffer | null; // write buffer, allocated on first buffered write
@@ -223,6 +225,8 @@ function detach(s: FileState): number {
   const fd = s.fd;
   if (s.atExit) untrack(s.atExit);
   s.atExit = null;
+  if (s.inWorker) untrack(s.inWorker);
+  s.inWorker = null;
   s.closed = true;
   s.fd = -1;
   s.buf = null;
@@ -283,6 +287,7 @@ export class TempFile {
       path: init.path,
       beforeClose: init.beforeClose ?? null,
       atExit: null,
+      inWorker: null,
       append: init.info.append,
       maxSize: init.maxSize ?? 0,
       buf: null,
@@ -293,6 +298,14 @@ export class TempFile {
       pos: 0,
     };
     finalizer.register(this, this.#s);
+    if (!isMainThread) {
+      // A worker shares the process's descriptor table, and its finalizers do not run when
+      // it ends: what it left open is closed (and a named delete=true file removed) at its
+      // exit, or its descriptors (and an unnamed file's storage) would outlive it.
+      const s = this.#s;
+      s.inWorker = { removeAtExit: () => closeStateSync(s) };
+      track(s.inWorker);
+    }
   }
 
   /**
