@@ -4,19 +4,55 @@ import { invalidArgType, invalidArgValue } from './_errors';
 import { native } from './_binding';
 import { settings } from './_settings';
 
-const isWindows = process.platform === 'win32';
-
 export const TMP_MAX: number = native.TMP_MAX;
 
-/** Throws unless `value` is a string that is safe as a name prefix or suffix. */
-export function checkAffix(name: 'prefix' | 'suffix', value: unknown): string {
+// Windows (Win32 paths, as Node's fs uses them): characters no name may hold ('\\' and
+// ':' have messages of their own), and the device names Win32 reads as devices whatever
+// the directory or extension (NUL.txt is NUL). The addon refuses the same names (EINVAL).
+const WIN_FORBIDDEN = /[<>"|?*\x01-\x1f]/;
+const WIN_DEVICE = /^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(?:COM|LPT)[0-9\u00b9\u00b2\u00b3])$/i;
+
+/**
+ * Throws unless `value` is a string that is safe as a name prefix or suffix on `platform`:
+ * a pure function of its arguments, so the Windows rules are tested on every system.
+ * A name is prefix + random part + suffix. On Windows:
+ * - `\\` (a separator), `:` (a stream name) and <>"|?* or control characters are refused;
+ * - a suffix must not end in a dot or a space: Win32 drops them, so the file made would
+ *   not have the name handed back (a prefix's are inside the name, where they are kept);
+ * - a prefix must not start a device name: its part before the first dot, without
+ *   trailing spaces, must not be CON, PRN, AUX, NUL, CONIN$, CONOUT$, COM0-9 or LPT0-9
+ *   ('con.' would make con.<random>, which Win32 opens as the console). A prefix without
+ *   a dot, and any suffix, are followed or preceded by the random part: never a device.
+ */
+export function checkAffixFor(platform: string, name: 'prefix' | 'suffix', value: unknown): string {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
   if (value.includes('\0')) throw invalidArgValue(name, value, 'must not contain null bytes');
-  if (value.includes('/') || (isWindows && value.includes('\\')))
+  const windows = platform === 'win32';
+  if (value.includes('/') || (windows && value.includes('\\')))
     throw invalidArgValue(name, value, 'must not contain a path separator');
   if (value === '.' || value === '..') throw invalidArgValue(name, value, 'must not be "." or ".."');
-  if (isWindows && value.includes(':')) throw invalidArgValue(name, value, 'must not contain ":"');
+  if (windows) {
+    if (value.includes(':')) throw invalidArgValue(name, value, 'must not contain ":"');
+    if (WIN_FORBIDDEN.test(value))
+      throw invalidArgValue(name, value, 'must not contain characters Windows does not allow in names (<>"|?* or control characters)');
+    if (name === 'suffix') {
+      const last = value.charCodeAt(value.length - 1);
+      if (last === 0x2e || last === 0x20)
+        throw invalidArgValue(name, value, 'must not end with a dot or a space (Windows drops them from names)');
+    } else {
+      const dot = value.indexOf('.');
+      if (dot >= 0 && WIN_DEVICE.test(value.slice(0, dot).replace(/ +$/, '')))
+        throw invalidArgValue(name, value, 'must not start with a Windows device name (CON, NUL, COM1, ...) followed by a dot');
+    }
+  }
   return value;
+}
+
+const platform = process.platform;
+
+/** Throws unless `value` is a string that is safe as a name prefix or suffix here. */
+export function checkAffix(name: 'prefix' | 'suffix', value: unknown): string {
+  return checkAffixFor(platform, name, value);
 }
 
 export function gettempprefix(): string {
