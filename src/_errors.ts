@@ -13,8 +13,13 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
   if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
   if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-    return ctor ? `an instance of ${ctor}` : 'an object';
+    let ctor: unknown;
+    try {
+      ctor = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    } catch {
+      // a getter or a Proxy that throws: the argument error is still the one to report
+    }
+    return typeof ctor === 'string' && ctor ? `an instance of ${ctor}` : 'an object';
   }
   return `type ${typeof value} (${String(value)})`;
 }

@@ -37,6 +37,17 @@ export function checkOptionsObject(name: string, opts: unknown, allowed: readonl
   return opts as Record<string, unknown>;
 }
 
+/** The path of a file: URL; any URL that has none is a bad value of the argument (ERR_INVALID_ARG_VALUE). */
+function urlPath(argName: string, u: URL): string {
+  if (u.protocol !== 'file:') throw invalidArgValue(argName, u.href, 'must be a file: URL');
+  try {
+    return fileURLToPath(u);
+  } catch (e) {
+    // ERR_INVALID_FILE_URL_PATH (an encoded '/'), ERR_INVALID_FILE_URL_HOST (a remote host)
+    throw invalidArgValue(argName, u.href, `is not a local file: URL (${(e as Error).message})`);
+  }
+}
+
 // The last absolute directory resolved, and the result: most programs use one.
 let lastDir = '';
 let lastResolved = '';
@@ -45,10 +56,8 @@ export function checkDir(dir: unknown): string {
   if (dir === lastDir && lastDir !== '') return lastResolved;
   let d: string;
   if (typeof dir === 'string') d = dir;
-  else if (dir instanceof URL) {
-    if (dir.protocol !== 'file:') throw invalidArgValue('dir', dir.href, 'must be a file: URL');
-    d = fileURLToPath(dir);
-  } else throw invalidArgType('dir', 'of type string or a file: URL', dir);
+  else if (dir instanceof URL) d = urlPath('dir', dir);
+  else throw invalidArgType('dir', 'of type string or a file: URL', dir);
   if (d.length === 0) throw invalidArgValue('dir', d, 'must not be empty');
   if (d.includes('\0')) throw invalidArgValue('dir', d, 'must not contain null bytes');
   const resolved = path.resolve(d);
@@ -105,10 +114,8 @@ export function checkFilePath(argName: string, p: unknown): FilePath {
   if (lastFile !== null && p === lastFile.path) return lastFile;
   let s: string;
   if (typeof p === 'string') s = p;
-  else if (p instanceof URL) {
-    if (p.protocol !== 'file:') throw invalidArgValue(argName, p.href, 'must be a file: URL');
-    s = fileURLToPath(p);
-  } else throw invalidArgType(argName, 'of type string or a file: URL', p);
+  else if (p instanceof URL) s = urlPath(argName, p);
+  else throw invalidArgType(argName, 'of type string or a file: URL', p);
   if (s.length === 0) throw invalidArgValue(argName, s, 'must not be empty');
   if (s.includes('\0')) throw invalidArgValue(argName, s, 'must not contain null bytes');
   const last = s[s.length - 1]!;
