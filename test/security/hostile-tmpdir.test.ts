@@ -1,0 +1,150 @@
+// Attack class: a hostile TMPDIR. The environment comes from whoever started the process; it
+// can name a directory that is missing, a file, one we cannot write, one where others can
+// rename or delete our files (world-writable without the sticky bit), or a symlink to one.
+// gettempdir() probes each candidate by really creating and removing a file there, so
+// missing, file and unwritable candidates are skipped (and the next one is used). A
+// world-writable non-sticky directory passes that probe, is returned, and is then refused
+// loudly by every creation that gives a name (ERR_INSECURE_TEMPDIR naming the directory)
+// rather than silently replaced by another directory: the caller learns their setup is unsafe.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRoot, linuxExtras, ls, runNode, scratch } from '../_helpers';
+import { NOBODY, runAsNobody } from './_security';
+
+let s: ReturnType<typeof scratch>;
+beforeAll(() => {
+  s = scratch();
+  fs.chmodSync(s.dir, 0o755);
+});
+afterAll(() => s.remove());
+
+// In the child: where gettempdir() settles, then what each creator does with no dir given.
+const PROBE = `
+  const out = { tempdir: t.gettempdir(), made: {} };
+  const tries = {
+    mkstemp: () => { const r = t.mkstempSync(); fs.closeSync(r.fd); return r.path; },
+    mkdtemp: () => t.mkdtempSync(),
+    NamedTemporaryFile: () => { const f = t.NamedTemporaryFileSync({ delete: false }); f.closeSync(); return f.path; },
+    TemporaryDirectory: () => t.TemporaryDirectorySync({ delete: false }).path,
+    TemporaryFile: () => { t.TemporaryFileSync().closeSync(); return null; },
+    'TemporaryFile (create-then-unlink)': () => { internals.forceNoTmpfile = true; try { t.TemporaryFileSync().closeSync(); } finally { internals.forceNoTmpfile = false; } return null; },
+  };
+  for (const [k, f] of Object.entries(tries)) {
+    try { const p = f(); out.made[k] = p === null ? 'ok (unnamed)' : path.dirname(p) === out.tempdir ? 'in tempdir' : p; }
+    catch (e) { out.made[k] = e.code + (e.message.includes(out.tempdir) ? ' (names it)' : ''); }
+  }
+  console.log(JSON.stringify(out));
+`;
+
+function probe(env: Record<string, string>, asNobody = false) {
+  const e: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete e.TEMP;
+  delete e.TMP;
+  const r = asNobody
+    ? runAsNobody(PROBE, { env: e })
+    : runNode(`const t = require('securetemp'), fs = require('fs'), path = require('path');
+               const { internals } = require('./dist/_internals.js');\n${PROBE}`, { env: e });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as { tempdir: string; made: Record<string, string> };
+}
+
+const ALL_OK = {
+  mkstemp: 'in tempdir',
+  mkdtemp: 'in tempdir',
+  NamedTemporaryFile: 'in tempdir',
+  TemporaryDirectory: 'in tempdir',
+  TemporaryFile: 'ok (unnamed)',
+  'TemporaryFile (create-then-unlink)': 'ok (unnamed)',
+};
+
+describe('TMPDIR that cannot be used is skipped, nothing made in or for it', () => {
+  it.each([
+    ['missing', (d: string) => path.join(d, 'missing')],
+    ['a regular file', (d: string) => { const f = path.join(d, 'a-file'); fs.writeFileSync(f, 'x'); return f; }],
+    ['a dangling symlink', (d: string) => { const l = path.join(d, 'dangling'); fs.symlinkSync(path.join(d, 'nowhere'), l); return l; }],
+    ['a symlink to a file', (d: string) => { const l = path.join(d, 'to-file'); fs.writeFileSync(path.join(d, 'target-file'), 'x'); fs.symlinkSync(path.join(d, 'target-file'), l); return l; }],
+  ])('%s: the next candidate (/tmp) is used', (name, make) => {
+    const d = path.join(s.dir, name.replace(/ /g, '-'));
+    fs.mkdirSync(d);
+    const tmpdir = make(d);
+    const before = ls(d);
+    const out = probe({ TMPDIR: tmpdir });
+    expect(out.tempdir).toBe('/tmp');
+    expect(out.made).toEqual(ALL_OK);
+    expect(ls(d)).toEqual(before); // not created, not written
+    for (const p of ['a-file', 'target-file']) if (before.includes(p)) expect(fs.readFileSync(path.join(d, p), 'utf8')).toBe('x');
+  });
+
+  it.runIf(isRoot)('not writable for us (nobody; a root directory 0755): skipped, /tmp used', () => {
+    const d = path.join(s.dir, 'root-owned');
+    fs.mkdirSync(d, { mode: 0o755 });
+    const out = probe({ TMPDIR: d }, true);
+    expect(out.tempdir).toBe('/tmp');
+    expect(out.made).toEqual(ALL_OK);
+    expect(ls(d)).toEqual([]);
+  });
+});
+
+describe('TMPDIR where others could rename or delete our files', () => {
+  function insecure(name: string) {
+    const d = path.join(s.dir, name);
+    fs.mkdirSync(d);
+    fs.chmodSync(d, 0o777); // world-writable, no sticky bit
+    return d;
+  }
+  const REFUSED = {
+    mkstemp: 'ERR_INSECURE_TEMPDIR (names it)',
+    mkdtemp: 'ERR_INSECURE_TEMPDIR (names it)',
+    NamedTemporaryFile: 'ERR_INSECURE_TEMPDIR (names it)',
+    TemporaryDirectory: 'ERR_INSECURE_TEMPDIR (names it)',
+    // An O_TMPFILE file never has a name there to rename or delete: allowed (README, choices).
+    TemporaryFile: linuxExtras ? 'ok (unnamed)' : 'ERR_INSECURE_TEMPDIR (names it)',
+    'TemporaryFile (create-then-unlink)': 'ERR_INSECURE_TEMPDIR (names it)',
+  };
+
+  it('world-writable without the sticky bit: returned by gettempdir(), then every named creation refuses it loudly', () => {
+    const d = insecure('world-writable');
+    const out = probe({ TMPDIR: d });
+    expect(out.tempdir).toBe(d);
+    expect(out.made).toEqual(REFUSED);
+    expect(ls(d)).toEqual([]); // the probe's file was removed, nothing else made
+  });
+
+  it('a symlink to such a directory: refused the same (the check is on the directory opened)', () => {
+    const d = insecure('world-writable-target');
+    const link = path.join(s.dir, 'link-to-world-writable');
+    fs.symlinkSync(d, link);
+    const out = probe({ TMPDIR: link });
+    expect(out.tempdir).toBe(link);
+    expect(out.made).toEqual(REFUSED);
+    expect(ls(d)).toEqual([]);
+  });
+
+  it.runIf(isRoot)('as nobody too (the attacker would be another user of that directory)', () => {
+    const d = insecure('world-writable-nobody');
+    const out = probe({ TMPDIR: d }, true);
+    expect(out.tempdir).toBe(d);
+    expect(out.made).toEqual(REFUSED);
+    expect(ls(d)).toEqual([]);
+  });
+
+  it('world-writable with the sticky bit (/tmp-like): used', () => {
+    const d = path.join(s.dir, 'sticky');
+    fs.mkdirSync(d);
+    fs.chmodSync(d, 0o1777);
+    const out = probe({ TMPDIR: d });
+    expect(out.tempdir).toBe(d);
+    expect(out.made).toEqual(ALL_OK);
+  });
+
+  it.runIf(isRoot)('NOT defended (SECURITY.md): a sticky directory owned by another user is used, though its owner may rename our files', () => {
+    const d = path.join(s.dir, 'owned-by-attacker');
+    fs.mkdirSync(d);
+    fs.chownSync(d, NOBODY, NOBODY);
+    fs.chmodSync(d, 0o1777);
+    const out = probe({ TMPDIR: d });
+    expect(out.tempdir).toBe(d);
+    expect(out.made).toEqual(ALL_OK);
+  });
+});
