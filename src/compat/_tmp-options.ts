@@ -1,0 +1,250 @@
+// npm tmp's options, checked the way securetemp checks its own: a prefix, postfix or template
+// that could name another directory is a TypeError, never joined into a path; `dir` and a
+// template's directory must lead (after realpath) inside the temporary directory, as tmp
+// requires; the candidate names are made here, from the CSPRNG, and the addon tries them in
+// order with O_EXCL.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomFillSync } from 'node:crypto';
+import { native } from '../_binding';
+import { invalidArgType, invalidArgValue } from '../_errors';
+import { TMP_MAX } from '../_names';
+import type { TmpNameOptions } from './_types';
+
+const isWindows = process.platform === 'win32';
+
+/** What every call needs, checked before anything is looked at on disk. */
+export interface Parsed {
+  /** options.tmpdir, or '' for os.tmpdir(). */
+  tmpdir: string;
+  /** options.dir, or null. */
+  dir: string | null;
+  /** The directory part of the template, or ''. */
+  templateDir: string;
+  /** The candidate names, CSPRNG-made on each call. */
+  names: () => string[];
+  /** options.mode as permission bits, or null for the default. */
+  mode: number | null;
+  keep: boolean;
+  discardDescriptor: boolean;
+  detachDescriptor: boolean;
+  unsafeCleanup: boolean;
+}
+
+const TEMPLATE_X = 'XXXXXX';
+/** tmp's alphabet for template characters (and mkstemp(3)'s): 6 of them are 35.7 bits. */
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** Bytes at or above 4 * 62 are dropped, so each character is exactly uniform. */
+const BYTE_LIMIT = 248;
+const pool = Buffer.alloc(256);
+let poolUsed = pool.length;
+
+/** `n` characters of [0-9A-Za-z] from the OS CSPRNG, by rejection sampling. */
+export function randomAlnum(n: number): string {
+  let s = '';
+  while (s.length < n) {
+    if (poolUsed === pool.length) {
+      randomFillSync(pool);
+      poolUsed = 0;
+    }
+    const b = pool[poolUsed]!;
+    pool[poolUsed++] = 0; // used once, then forgotten
+    if (b < BYTE_LIMIT) s += ALPHABET[b % 62];
+  }
+  return s;
+}
+
+function hasSeparator(s: string): boolean {
+  return s.includes('/') || (isWindows && s.includes('\\'));
+}
+
+/**
+ * A prefix or postfix: a string (an Array or Buffer whose text holds '../' is what got around
+ * tmp 0.2.6's check), without a separator, '..' (refused by tmp 0.2.6+ too), NUL, or ':' on
+ * Windows (an alternate data stream).
+ */
+function checkAffix(option: string, v: unknown): string {
+  if (typeof v !== 'string') throw invalidArgType(option, 'of type string', v);
+  if (v.includes('\0')) throw invalidArgValue(option, v, 'must not contain null bytes');
+  if (hasSeparator(v)) throw invalidArgValue(option, v, 'must not contain a path separator');
+  if (v.includes('..')) throw invalidArgValue(option, v, 'must not contain ".."');
+  if (isWindows && v.includes(':')) throw invalidArgValue(option, v, 'must not contain ":"');
+  return v;
+}
+
+/** `name`: one path component, as tmp requires (it may start with dots: '.name', '..name'). */
+function checkName(v: unknown): string {
+  if (typeof v !== 'string') throw invalidArgType('name', 'of type string', v);
+  if (v.length === 0) throw invalidArgValue('name', v, 'must not be empty');
+  if (v.includes('\0')) throw invalidArgValue('name', v, 'must not contain null bytes');
+  if (hasSeparator(v)) throw invalidArgValue('name', v, 'must not contain a path separator');
+  if (v === '.' || v === '..') throw invalidArgValue('name', v, 'must not be "." or ".."');
+  if (isWindows && v.includes(':')) throw invalidArgValue('name', v, 'must not contain ":"');
+  return v;
+}
+
+/** A template: '..' nowhere; XXXXXX in its last component, which becomes the name. */
+function splitTemplate(v: unknown): [dir: string, base: string] {
+  if (typeof v !== 'string') throw invalidArgType('template', 'of type string', v);
+  if (v.includes('\0')) throw invalidArgValue('template', v, 'must not contain null bytes');
+  if (v.includes('..')) throw invalidArgValue('template', v, 'must not contain ".."');
+  const cut = Math.max(v.lastIndexOf('/'), isWindows ? v.lastIndexOf('\\') : -1);
+  const base = v.slice(cut + 1);
+  if (!base.includes(TEMPLATE_X)) throw invalidArgValue('template', v, `must contain ${TEMPLATE_X} in its last component`);
+  if (isWindows && base.includes(':')) throw invalidArgValue('template', v, 'must not contain ":" in its last component');
+  return [v.slice(0, cut + 1), base];
+}
+
+function checkPath(option: string, v: unknown): string {
+  if (typeof v !== 'string') throw invalidArgType(option, 'of type string', v);
+  if (v.includes('\0')) throw invalidArgValue(option, v, 'must not contain null bytes');
+  return v;
+}
+
+/** tries: tmp's default 3 (also for 0), and one attempt more than it says. */
+function attempts(v: unknown): number {
+  if (v === undefined || v === null) return 4;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (Number.isNaN(n) || n < 0) throw invalidArgValue('tries', v, 'must be a number from 0 up');
+  return Math.min(TMP_MAX, 1 + Math.ceil(n || 3));
+}
+
+/** mode: permission bits (a number, or octal digits as fs takes them); falsy: the default. */
+export function checkMode(v: unknown): number | null {
+  if (v === undefined || v === null || v === 0 || v === '' || v === false) return null;
+  let m: number;
+  if (typeof v === 'number') m = v;
+  else if (typeof v === 'string' && /^[0-7]+$/.test(v)) m = parseInt(v, 8);
+  else throw invalidArgType('mode', 'a number or a string of octal digits', v);
+  if (!Number.isInteger(m) || m < 0 || m > 0o777)
+    throw invalidArgValue('mode', v, 'must be permission bits from 0 to 0o777 (no setuid, setgid or sticky bit)');
+  return m;
+}
+
+function flag(v: unknown): boolean {
+  return !!v;
+}
+
+/** tmp's argument shapes: (options, cb), (cb), (undefined, cb), (), (options). */
+export function splitArgs<C>(options: unknown, callback: C | undefined): [Record<string, unknown>, C | undefined] {
+  if (typeof options === 'function') return [{}, options as C];
+  if (options === undefined || options === null) return [{}, callback];
+  if (typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  return [options as Record<string, unknown>, callback];
+}
+
+/** Checks every option (all of them, whichever is used, as tmp does). Touches nothing on disk. */
+export function parse(o: Record<string, unknown>): Parsed {
+  const prefix = o.prefix === undefined ? '' : checkAffix('prefix', o.prefix);
+  const postfix = o.postfix === undefined ? '' : checkAffix('postfix', o.postfix);
+  const template = o.template === undefined ? null : splitTemplate(o.template);
+  const name = o.name === undefined ? null : checkName(o.name);
+  const count = attempts(o.tries);
+  const tmpdir = o.tmpdir === undefined || o.tmpdir === '' ? '' : checkPath('tmpdir', o.tmpdir);
+  const dir = o.dir === undefined ? null : checkPath('dir', o.dir);
+  const mode = checkMode(o.mode);
+
+  let names: () => string[];
+  let templateDir = '';
+  if (name !== null) names = () => [name];
+  else if (template !== null) {
+    const [tdir, base] = template;
+    templateDir = tdir;
+    const at = base.indexOf(TEMPLATE_X);
+    const head = base.slice(0, at);
+    const tail = base.slice(at + TEMPLATE_X.length);
+    names = () => Array.from({ length: count }, () => head + randomAlnum(TEMPLATE_X.length) + tail);
+  } else {
+    // tmp's shape: prefix-pid-random[-postfix]; the random part is securetemp's own.
+    const head = `${prefix || 'tmp'}-${process.pid}-`;
+    const tail = postfix ? `-${postfix}` : '';
+    names = () => Array.from({ length: count }, () => head + native.randomChars(native.RANDOM_CHARS) + tail);
+  }
+  return {
+    tmpdir,
+    dir,
+    templateDir,
+    names,
+    mode,
+    keep: flag(o.keep),
+    discardDescriptor: flag(o.discardDescriptor),
+    detachDescriptor: flag(o.detachDescriptor),
+    unsafeCleanup: flag(o.unsafeCleanup),
+  };
+}
+
+// --- where: the realpath checks, written once as steps, driven sync or async -----------
+
+/** A path to resolve; `loose`: if it does not exist, its parent's realpath and its name. */
+type Ask = [p: string, loose: boolean];
+
+function inside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
+}
+
+function outside(option: string, value: string, root: string, real: string): TypeError {
+  return invalidArgValue(option, value, `must lead inside the temporary directory "${root}" (it resolves to "${real}")`);
+}
+
+function* placeSteps(p: Parsed): Generator<Ask, string, string> {
+  const root = yield [p.tmpdir || os.tmpdir(), false];
+  let where = root;
+  if (p.dir !== null) {
+    where = yield [path.resolve(root, p.dir), true];
+    if (!inside(root, where)) throw outside('dir', p.dir, root, where);
+  }
+  if (p.templateDir !== '') {
+    const t = yield [path.resolve(where, p.templateDir), true];
+    if (!inside(root, t)) throw outside('template', p.templateDir, root, t);
+    where = t;
+  }
+  return where;
+}
+
+function isENOENT(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+function realpathSync([p, loose]: Ask): string {
+  try {
+    return fs.realpathSync(p);
+  } catch (e) {
+    if (!loose || !isENOENT(e)) throw e;
+    return path.join(fs.realpathSync(path.dirname(p)), path.basename(p));
+  }
+}
+
+async function realpath([p, loose]: Ask): Promise<string> {
+  try {
+    return await fs.promises.realpath(p);
+  } catch (e) {
+    if (!loose || !isENOENT(e)) throw e;
+    return path.join(await fs.promises.realpath(path.dirname(p)), path.basename(p));
+  }
+}
+
+/**
+ * The real directory to create in (absolute, no links), checked to be inside the temporary
+ * directory (tmp's rule since the symlinked-`dir` CVE). Creation is then relative to a handle
+ * of that directory, opened once.
+ */
+export function placeSync(p: Parsed): string {
+  const steps = placeSteps(p);
+  let r = steps.next();
+  while (!r.done) r = steps.next(realpathSync(r.value));
+  return r.value;
+}
+
+export async function place(p: Parsed): Promise<string> {
+  const steps = placeSteps(p);
+  let r = steps.next();
+  while (!r.done) r = steps.next(await realpath(r.value));
+  return r.value;
+}
+
+/** The root temporary directory as tmp reports it: os.tmpdir(), realpath'd. */
+export function tmpdirSync(): string {
+  return fs.realpathSync(os.tmpdir());
+}

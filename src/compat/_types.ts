@@ -1,0 +1,73 @@
+// The public types of the compat entry points (securetemp/tmp, securetemp/tmp-promise),
+// named as @types/tmp and tmp-promise name them.
+
+/** The options npm tmp documents (all optional; anything else is ignored, as tmp does). */
+export interface TmpNameOptions {
+  /** A fixed name (one path component) instead of a generated one; tried once. */
+  name?: string | undefined;
+  /** Text before the generated part (default 'tmp'); no separators, no '..'. */
+  prefix?: string | undefined;
+  /** Text after the generated part (tmp joins it with a '-'); no separators, no '..'. */
+  postfix?: string | undefined;
+  /** mkstemp-like: its first XXXXXX is replaced by 6 random characters. */
+  template?: string | undefined;
+  /** Where to create, relative to `tmpdir` (an absolute path must lead inside it). */
+  dir?: string | undefined;
+  /** The root temporary directory (default os.tmpdir()). */
+  tmpdir?: string | undefined;
+  /** How many more names to try after a collision (default 3). */
+  tries?: number | undefined;
+}
+
+/** Removes the file or directory (once; later calls do nothing). */
+export type RemoveCallback = () => void;
+/** Removes the file or directory, then calls `next` (with an error, if removal failed). */
+export type CleanupCallback = (next?: (err?: Error | null) => void) => void;
+
+export interface FileOptions extends TmpNameOptions {
+  /** Permission bits, narrowed by the umask (default 0o600). */
+  mode?: number | undefined;
+  /** Leave the file in place at exit even after setGracefulCleanup(). */
+  keep?: boolean | undefined;
+  /** Close the descriptor at once; `fd` is undefined. */
+  discardDescriptor?: boolean | undefined;
+  /** The descriptor is yours to close; removal leaves it open. */
+  detachDescriptor?: boolean | undefined;
+}
+
+export interface DirOptions extends TmpNameOptions {
+  /** Permission bits, narrowed by the umask (default 0o700). */
+  mode?: number | undefined;
+  /** Leave the directory in place at exit even after setGracefulCleanup(). */
+  keep?: boolean | undefined;
+  /** Remove it with everything in it (securetemp's removal: never follows a link out of it). */
+  unsafeCleanup?: boolean | undefined;
+}
+
+export interface FileResult {
+  name: string;
+  fd: number;
+  removeCallback: RemoveCallback;
+}
+
+export interface DirResult {
+  name: string;
+  removeCallback: RemoveCallback;
+}
+
+export type FileCallback = (err: Error | null, name: string, fd: number, removeCallback: CleanupCallback) => void;
+export type DirCallback = (err: Error | null, name: string, removeCallback: CleanupCallback) => void;
+export type TmpNameCallback = (err: Error | null, name: string) => void;
+
+/** tmp-promise: a directory and its removal. */
+export interface DirectoryResult {
+  path: string;
+  /** Removes the directory (rmdir, or everything in it with unsafeCleanup). */
+  cleanup: () => Promise<void>;
+}
+
+/** tmp-promise: a file, its descriptor (undefined with discardDescriptor) and its removal. */
+export interface PromiseFileResult extends DirectoryResult {
+  fd: number;
+}
+
