@@ -1,5 +1,6 @@
-// The public types of the compat entry points (securetemp/tmp, securetemp/tmp-promise),
-// named as @types/tmp and tmp-promise name them.
+// The public types of the compat entry points (securetemp/tmp, securetemp/tmp-promise,
+// securetemp/write-file-atomic), named as @types/tmp, tmp-promise and
+// @types/write-file-atomic name them.
 
 /** The options npm tmp documents (all optional; anything else is ignored, as tmp does). */
 export interface TmpNameOptions {
@@ -71,3 +72,24 @@ export interface PromiseFileResult extends DirectoryResult {
   fd: number;
 }
 
+/** write-file-atomic's options. */
+export interface WriteFileAtomicOptions {
+  /** Owner and group of the new file (default: the replaced file's); false: yours, as created. */
+  chown?: { uid: number; gid: number } | false | null | undefined;
+  /** The encoding of string data (default 'utf8'); ignored for bytes. */
+  encoding?: BufferEncoding | null | undefined;
+  /** fsync the file before the rename and the directory after it (default true). */
+  fsync?: boolean | undefined;
+  /** Permission bits of the new file, exactly (default: the replaced file's); false: 0o666 & ~umask. */
+  mode?: number | false | null | undefined;
+  /**
+   * Called once the temp file exists, before data is written (awaited by the async form), with
+   * null: the temp file has no name (Linux O_TMPFILE) or one that is not handed out.
+   */
+  tmpfileCreated?: ((tmpfile: null) => unknown) | undefined;
+}
+
+/** What write-file-atomic writes: a string or bytes; null/undefined as nothing; anything else String(data). */
+export type WriteFileAtomicData = string | NodeJS.ArrayBufferView | null | undefined | { toString(): string };
+
+export type WriteFileAtomicCallback = (err?: Error) => unknown;

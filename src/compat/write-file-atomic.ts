@@ -1,0 +1,135 @@
+// securetemp/write-file-atomic: npm write-file-atomic's API — writeFileAtomic(filename, data,
+// [options], [callback]) and .sync — on securetemp's writeFileAtomic: the temp file is created
+// exclusively (O_TMPFILE, else O_EXCL|O_NOFOLLOW with a CSPRNG name), its mode and owner set
+// through the descriptor, the directory fsynced after the rename.
+import { writeFileAtomic as atomic, writeFileAtomicSync as atomicSync, type WriteFileAtomicOptions } from '../atomic';
+import { checkMode } from './_tmp-options';
+import type * as types from './_types';
+
+interface Call {
+  path: string | URL;
+  bytes: NodeJS.ArrayBufferView;
+  options: WriteFileAtomicOptions;
+  created: ((tmpfile: null) => unknown) | null;
+}
+
+/** write-file-atomic's data rule: bytes as they are, null/undefined as nothing, anything else String(data). */
+function bytesOf(data: unknown, encoding: unknown): NodeJS.ArrayBufferView {
+  if (ArrayBuffer.isView(data)) return data as NodeJS.ArrayBufferView;
+  if (data === null || data === undefined) return new Uint8Array(0);
+  return Buffer.from(String(data), String(encoding || 'utf8') as BufferEncoding);
+}
+
+/** Its options mapped onto securetemp's; unknown keys are ignored, as write-file-atomic does. */
+function prepare(filename: unknown, data: unknown, options: unknown): Call {
+  const o = (typeof options === 'string' ? { encoding: options } : (options ?? {})) as types.WriteFileAtomicOptions;
+  const st: WriteFileAtomicOptions = { fsync: o.fsync !== false };
+  if (o.mode === false) st.permissions = 0o666 & ~process.umask(); // its README: "the system default permissions"
+  else if (o.mode === 0) st.permissions = 0;
+  else if (o.mode !== undefined && o.mode !== null) {
+    // chmod ignores the file type bits, so a stat().mode works there: here too
+    const m = checkMode(typeof o.mode === 'number' && o.mode > 0 ? o.mode & 0o7777 : o.mode);
+    if (m !== null) st.permissions = m;
+  }
+  if (o.chown === false) st.chown = { uid: -1, gid: -1 }; // no chown: the file stays as created
+  else if (o.chown !== undefined && o.chown !== null) st.chown = { uid: o.chown.uid, gid: o.chown.gid };
+  const created = typeof o.tmpfileCreated === 'function' ? o.tmpfileCreated : null;
+  return { path: filename as string | URL, bytes: bytesOf(data, o.encoding), options: st, created };
+}
+
+/**
+ * write-file-atomic ignores a chown that the kernel refuses a non-root user (EPERM, EINVAL), and
+ * ENOSYS for anyone: the write is done again without the chown (the failed one left nothing).
+ */
+function chownRefused(e: unknown, c: Call): boolean {
+  const chown = c.options.chown;
+  if (chown === undefined || (chown.uid === -1 && chown.gid === -1)) return false;
+  const err = e as NodeJS.ErrnoException | null;
+  if (err?.syscall !== 'fchown') return false;
+  if (err.code === 'ENOSYS') return true;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  return !root && (err.code === 'EPERM' || err.code === 'EINVAL');
+}
+
+function withoutChown(c: Call): Call {
+  return { ...c, options: { ...c.options, chown: undefined } };
+}
+
+function runSync(c: Call): void {
+  // tmpfileCreated must run once the temp file exists: the data is handed over as an iterable,
+  // whose first step securetemp takes after creating the file.
+  if (c.created === null) return atomicSync(c.path, c.bytes, c.options);
+  const created = c.created;
+  function* announced() {
+    created(null);
+    yield c.bytes;
+  }
+  atomicSync(c.path, announced(), c.options);
+}
+
+async function run(c: Call): Promise<void> {
+  if (c.created === null) return atomic(c.path, c.bytes, c.options);
+  const created = c.created;
+  async function* announced() {
+    await created(null);
+    yield c.bytes;
+  }
+  await atomic(c.path, announced(), c.options);
+}
+
+async function writeAsync(filename: unknown, data: unknown, options: unknown): Promise<void> {
+  const c = prepare(filename, data, options);
+  try {
+    await run(c);
+  } catch (e) {
+    if (!chownRefused(e, c)) throw e;
+    await run(withoutChown(c));
+  }
+}
+
+/**
+ * Replaces `filename` atomically with `data` (a string, bytes; null/undefined: empty; anything
+ * else String(data)). Returns a Promise; with a callback, it is called with the error (or
+ * undefined) and the Promise resolves to what it returns.
+ */
+function writeFileAtomic(filename: string | URL, data: types.WriteFileAtomicData, options?: types.WriteFileAtomicOptions | BufferEncoding | null): Promise<void>;
+function writeFileAtomic(filename: string | URL, data: types.WriteFileAtomicData, callback: types.WriteFileAtomicCallback): Promise<unknown>;
+function writeFileAtomic(
+  filename: string | URL,
+  data: types.WriteFileAtomicData,
+  options: types.WriteFileAtomicOptions | BufferEncoding | null | undefined,
+  callback: types.WriteFileAtomicCallback,
+): Promise<unknown>;
+function writeFileAtomic(filename: string | URL, data: types.WriteFileAtomicData, options?: unknown, callback?: types.WriteFileAtomicCallback): Promise<unknown> {
+  if (typeof options === 'function') {
+    callback = options as types.WriteFileAtomicCallback;
+    options = {};
+  }
+  const p = writeAsync(filename, data, options);
+  if (typeof callback !== 'function') return p;
+  const cb = callback;
+  return p.then(
+    () => cb(undefined),
+    (err: Error) => cb(err),
+  );
+}
+
+/** The synchronous form. */
+function writeFileAtomicSync(filename: string | URL, data: types.WriteFileAtomicData, options?: types.WriteFileAtomicOptions | BufferEncoding | null): void {
+  const c = prepare(filename, data, options);
+  try {
+    runSync(c);
+  } catch (e) {
+    if (!chownRefused(e, c)) throw e;
+    runSync(withoutChown(c));
+  }
+}
+
+writeFileAtomic.sync = writeFileAtomicSync;
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+declare namespace writeFileAtomic {
+  export type Options = types.WriteFileAtomicOptions;
+}
+
+export = writeFileAtomic;
