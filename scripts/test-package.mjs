@@ -476,6 +476,12 @@ console.log('ok    require: node-gyp-build resolves ' + path.relative(__dirname,
 assert.strictEqual(require('securetemp/package.json').name, 'securetemp', 'securetemp/package.json is exported');
 assert.throws(() => require('securetemp/dist/_binding.js'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
 console.log('ok    require: internals are not exported (ERR_PACKAGE_PATH_NOT_EXPORTED)');
+const tmpObj = require('securetemp/tmp').fileSync({ prefix: 'pkgtest-' });
+assert.ok(fs.existsSync(tmpObj.name), 'securetemp/tmp fileSync creates ' + tmpObj.name);
+tmpObj.removeCallback();
+assert.strictEqual(typeof require('securetemp/tmp-promise').withFile, 'function', 'securetemp/tmp-promise has withFile');
+assert.strictEqual(typeof require('securetemp/write-file-atomic').sync, 'function', 'securetemp/write-file-atomic is a function with .sync');
+console.log('ok    require: securetemp/tmp, securetemp/tmp-promise, securetemp/write-file-atomic load and work');
 `,
   );
   fs.writeFileSync(
@@ -507,6 +513,12 @@ console.log('ok    import: settings shared with require()');
 roundTrip(TemporaryFileSync, 'import');
 mkstempCheck(mkstempSync, 'import');
 addonCheck('import');
+const compat = await Promise.all(['tmp', 'tmp-promise', 'write-file-atomic'].map((sub) => import('securetemp/' + sub)));
+assert.strictEqual(compat[0].fileSync, require('securetemp/tmp').fileSync, 'securetemp/tmp: named fileSync is the CommonJS one');
+assert.ok(await compat[1].withFile(async ({ path: p }) => fs.existsSync(p)), 'securetemp/tmp-promise: withFile gives an existing file');
+assert.strictEqual(compat[2].default, require('securetemp/write-file-atomic'), 'securetemp/write-file-atomic: the default export is the function');
+assert.strictEqual(compat[2].sync, compat[2].default.sync, 'securetemp/write-file-atomic: sync is a named export');
+console.log('ok    import: securetemp/tmp, securetemp/tmp-promise, securetemp/write-file-atomic load and work');
 `,
   );
   for (const script of ['check.cjs', 'check.mjs']) {
