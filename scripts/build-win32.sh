@@ -15,8 +15,10 @@
 # registry (node-api-headers, once), node_modules/node-addon-api (npm ci), and
 # the local Node's headers for uv.h (the Debian/NodeSource nodejs package).
 #
-# Not done (yet): the delay-load hook that lets the addon load in a renamed host
-# (Electron); the import library below binds straight to node.exe.
+# The imports from node.exe are delay-loaded, with a hook (scripts/win32/delay-load-hook.c,
+# node-gyp's win_delay_load_hook for MSVC) that resolves them in the running executable
+# whatever its name: the addon loads in a renamed host (Electron, a packaged app).
+# scripts/test-windows.mjs checks that under Wine.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -67,7 +69,7 @@ rm -rf "$OUT/uv-include"
 mkdir -p "$OUT/uv-include"
 cp -r "$UV_SRC/uv.h" "$UV_SRC/uv" "$OUT/uv-include/"
 
-# --- import library for node.exe ------------------------------------------------
+# --- delay-load import library for node.exe ---------------------------------------
 {
   echo 'LIBRARY "node.exe"'
   echo 'EXPORTS'
@@ -76,7 +78,7 @@ cp -r "$UV_SRC/uv.h" "$UV_SRC/uv" "$OUT/uv-include/"
   # The libuv functions the addon calls.
   printf '%s\n' uv_open_osfhandle uv_get_osfhandle uv_translate_sys_error uv_err_name uv_strerror
 } | awk 'NR <= 2 || !seen[$0]++' >"$OUT/node.def"
-"$DLLTOOL" --input-def "$OUT/node.def" --dllname node.exe --output-lib "$OUT/libnode.a"
+"$DLLTOOL" --input-def "$OUT/node.def" --dllname node.exe --output-delaylib "$OUT/libnode-delay.a"
 
 # --- compile and link -----------------------------------------------------------
 NAA=$ROOT/node_modules/node-addon-api
@@ -107,19 +109,31 @@ for src in native/binding.cc native/retry.cc native/win32.cc; do
   "$CXX" "${CXXFLAGS[@]}" -c "$src" -o "$obj"
   objs+=("$obj")
 done
+log "compiling scripts/win32/delay-load-hook.c"
+CFLAGS=(-O2 -g0 -Wall -Wextra)
+[ "${ST_WERROR:-0}" = 1 ] && CFLAGS+=(-Werror)
+"${CXX/g++/gcc}" "${CFLAGS[@]}" -c scripts/win32/delay-load-hook.c -o "$DEST/obj/delay-load-hook.o"
+objs+=("$DEST/obj/delay-load-hook.o")
 
 log "linking $REL/securetemp.node"
 "$CXX" -shared -static -static-libgcc -static-libstdc++ -s \
   -Wl,--dynamicbase -Wl,--nxcompat -Wl,--high-entropy-va \
-  -o "$DEST/securetemp.node" "${objs[@]}" "$OUT/libnode.a" -lbcrypt -ladvapi32
+  -o "$DEST/securetemp.node" "${objs[@]}" "$OUT/libnode-delay.a" -lbcrypt -ladvapi32
 
 # --- check what it imports and exports -----------------------------------------
 dump=$("$OBJDUMP" -p "$DEST/securetemp.node")
 grep -q 'napi_register_module_v1' <<<"$dump" || die "napi_register_module_v1 is not exported"
 dlls=$(grep -oiE 'DLL Name: .*' <<<"$dump" | sed 's/DLL Name: //' | tr 'A-Z' 'a-z' | sort -u)
+# node.exe only delay-loaded: a direct import would bind to the name. (GNU ld leaves the
+# PE header's delay-import entry empty: mingw's __delayLoadHelper2 reads its own
+# descriptors, which name node.exe. scripts/test-windows.mjs loads it in a renamed host.)
+if grep -qix 'node.exe' <<<"$(grep -oiE 'DLL Name: .*' <<<"$dump" | sed 's/DLL Name: //')"; then
+  die "node.exe is imported directly: the addon would not load in a renamed host"
+fi
+grep -qa 'node\.exe' "$DEST/securetemp.node" || die "no delay-load descriptor for node.exe"
 for dll in $dlls; do
   case $dll in
-    node.exe | kernel32.dll | advapi32.dll | bcrypt.dll | msvcrt.dll | api-ms-win-crt-*.dll | ucrtbase.dll) ;;
+    kernel32.dll | advapi32.dll | bcrypt.dll | msvcrt.dll | api-ms-win-crt-*.dll | ucrtbase.dll) ;;
     *) die "unexpected DLL import: $dll (the addon must be self-contained)" ;;
   esac
 done

@@ -119,11 +119,10 @@ export interface Native {
 }
 
 /**
- * Internal, for tests only: SECURETEMP_ADDON=<absolute path of a .node file> loads that
- * build instead of the package's own (npm run test:portable runs the suite against the
- * st_posix_portable build with it; scripts/windows-tests.mjs points the Windows node at the
- * cross-built addon). Not an API. Whoever sets a process's environment can already make it
- * load code (NODE_OPTIONS=--require), so this opens nothing new.
+ * Internal, for tests only: SECURETEMP_ADDON=<path of a .node file> loads that build
+ * instead of the package's own (npm run test:portable runs the whole suite against the
+ * st_posix_portable build with it). Not an API. Whoever sets a process's environment can
+ * already make it load code (NODE_OPTIONS=--require), so this opens nothing new.
  */
 const override = process.env.SECURETEMP_ADDON;
 

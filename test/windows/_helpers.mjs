@@ -1,8 +1,9 @@
 // Shared by the Windows suite (test/windows/*.test.mjs), run with node:test by a Windows
-// node.exe: under Wine by scripts/test-windows.mjs (npm run test:windows), on a real
-// Windows runner by .github/workflows/prebuild.yml. Plain ESM, no build step: it loads
-// the package's compiled dist/ (CommonJS) and the addon node-gyp-build finds, or the one
-// SECURETEMP_ADDON names (the cross-built build-win32/securetemp.node under Wine).
+// node.exe: under Wine by scripts/test-windows.mjs (npm run test:windows, from a staged copy
+// of the package whose prebuilds/win32-x64/ holds the cross-built addon), on a real Windows
+// runner by .github/workflows/prebuild.yml (against the prebuild made there). Plain ESM, no
+// build step: it loads the package's compiled dist/ (CommonJS) and the addon node-gyp-build
+// finds there.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,8 @@ export const t = require(path.join(ROOT, 'dist/index.js'));
 export const internals = require(path.join(ROOT, 'dist/_internals.js'));
 /** The addon itself. */
 export const { native } = require(path.join(ROOT, 'dist/_binding.js'));
+/** Where node-gyp-build finds the addon for this package. */
+export const addonPath = require(path.join(ROOT, 'node_modules/node-gyp-build')).path(ROOT);
 /** The name samples the Linux suite checks the TypeScript rules with. */
 export const names = require('./names.cjs');
 
@@ -61,7 +64,7 @@ export const unforce = () => internals.setNameGenerator(null);
 
 /**
  * Runs `code` (CommonJS, with `t` the package and `dir` given) in a child node.exe, the
- * way this process was started (SECURETEMP_ADDON inherited). stdio is ignored: the child
+ * way this process was started (its environment inherited). stdio is ignored: the child
  * reports through files. Returns its exit status (and signal).
  */
 export function childSync(code, dir) {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UV_FS_O_EXLOCK, childStart, childSync, exited, ls, rejected, scratch, t, thrown, until } from './_helpers.mjs';
+import { UV_FS_O_EXLOCK, addonPath, childStart, childSync, exited, ls, rejected, scratch, t, thrown, until } from './_helpers.mjs';
 
 let s;
 before(() => {
@@ -22,6 +22,11 @@ const fresh = (() => {
     return d;
   };
 })();
+
+it('the addon is the package\'s win32-x64 prebuild, as users get it', () => {
+  assert.equal(process.env.SECURETEMP_ADDON, undefined);
+  assert.match(addonPath, /[\\/]prebuilds[\\/]win32-x64[\\/]securetemp\.node$/);
+});
 
 describe('TemporaryFile (delete-on-close)', () => {
   it('the descriptor works with fs; unnamed to the caller; visible while open, gone after close', () => {
