@@ -19,8 +19,13 @@ function cleanupAll(): void {
     try {
       r.removeAtExit();
     } catch (e) {
-      // At exit there is no caller left to throw to: say what was left behind.
-      process.emitWarning(`securetemp: cleanup at exit failed: ${(e as Error).message}`, 'CleanupWarning');
+      // At exit there is no caller left to throw to: say what was left behind. Written at
+      // once: process.emitWarning prints on a later tick, which never comes at exit.
+      try {
+        fs.writeSync(2, `(node:${process.pid}) CleanupWarning: securetemp: cleanup at exit failed: ${(e as Error).message}\n`);
+      } catch {
+        // stderr is gone (closed or a broken pipe): there is nowhere left to say it
+      }
     }
   }
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, ls, scratch } from './_helpers';
+import { ROOT, ls, runNode, scratch } from './_helpers';
 
 let s: ReturnType<typeof scratch>;
 beforeAll(() => {
@@ -90,5 +90,29 @@ describe('at process end', () => {
     expect(r.signal).toBe('SIGKILL');
     // Only what has a name is left: the directories (and a named file); never the unnamed file.
     expect(r.left.sort()).toEqual([r.made.dir, r.made.kept, ...(r.made.named ? [r.made.named] : [])].sort());
+  });
+});
+
+describe('a cleanup at exit that fails', () => {
+  // Needs another uid (root is never denied): CI runs as root and drops to nobody.
+  it.runIf(process.getuid?.() === 0)('is reported on stderr, not lost', () => {
+    const r = runNode(
+      `const fs = require('fs');
+       const t = require('securetemp');
+       process.setgid(65534); process.setuid(65534);
+       const parent = fs.mkdtempSync('/tmp/securetemp-exit-');
+       const d = t.TemporaryDirectorySync({ dir: parent });
+       fs.chmodSync(parent, 0o500); // the directory can no longer be removed from it
+       process.on('exit', () => { fs.chmodSync(parent, 0o700); });
+       console.log(JSON.stringify({ parent, dir: d.path }));`,
+    );
+    const { parent, dir } = JSON.parse(r.stdout);
+    try {
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/CleanupWarning: securetemp: cleanup at exit failed: EACCES/);
+      expect(r.stderr).toContain(dir);
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
