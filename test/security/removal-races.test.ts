@@ -103,7 +103,7 @@ function victimDir(name: string, owner: number, mode: number) {
 describe.runIf(isRoot)('another process attacks the tree while cleanup() runs', () => {
   it('a subdirectory swapped for a symlink to root-owned files, by another uid (nobody): nothing outside removed', async () => {
     const v = victimDir('victim-of-swap', 0, 0o755);
-    const r = await race({ cleaner: 0, attacker: NOBODY, mode: 'swap-symlink', target: v.path, shape: 'plain', rounds: 120 });
+    const r = await race({ cleaner: 0, attacker: NOBODY, mode: 'swap-symlink', target: v.path, shape: 'plain', rounds: 60 });
     expect(r.hits).toBeGreaterThan(0); // the attack really ran
     v.intact();
     // The race may leave the moved directory or the link for the next rmSync, but never an error other than these.
@@ -114,7 +114,7 @@ describe.runIf(isRoot)('another process attacks the tree while cleanup() runs', 
     // Root is never denied, so permissions are only restored (fchmod on a handle) for other
     // users: cleaner and attacker are both nobody here (a compromised process of the same user).
     const v = victimDir('victim-of-chmod', NOBODY, 0o500);
-    const r = await race({ cleaner: NOBODY, attacker: NOBODY, mode: 'swap-readonly', target: v.path, shape: 'readonly', rounds: 120 });
+    const r = await race({ cleaner: NOBODY, attacker: NOBODY, mode: 'swap-readonly', target: v.path, shape: 'readonly', rounds: 60 });
     expect(r.hits).toBeGreaterThan(0);
     v.intact(); // still 0500, still full: CPython's rmtree once chmod-ed through such a link
     for (const e of r.errors) expect([null, 'ENOENT', 'ENOTEMPTY', 'EAGAIN', 'EACCES']).toContain(e);
@@ -125,7 +125,7 @@ describe.runIf(isRoot)('another process attacks the tree while cleanup() runs', 
     fs.writeFileSync(victim, 'precious');
     fs.chownSync(victim, NOBODY, NOBODY);
     fs.chmodSync(victim, 0o400);
-    const r = await race({ cleaner: NOBODY, attacker: NOBODY, mode: 'hardlinks', target: victim, shape: 'readonly', rounds: 80 });
+    const r = await race({ cleaner: NOBODY, attacker: NOBODY, mode: 'hardlinks', target: victim, shape: 'readonly', rounds: 40 });
     expect(r.hits).toBeGreaterThan(0);
     const st = fs.statSync(victim);
     expect(st.mode & 0o7777).toBe(0o400);
@@ -135,7 +135,7 @@ describe.runIf(isRoot)('another process attacks the tree while cleanup() runs', 
   });
 
   it('files keep being added by another uid: cleanup() ends every time, removing everything or reporting ENOTEMPTY/EAGAIN', async () => {
-    const r = await race({ cleaner: 0, attacker: NOBODY, mode: 'add-files', target: '', shape: 'plain', rounds: 80 });
+    const r = await race({ cleaner: 0, attacker: NOBODY, mode: 'add-files', target: '', shape: 'plain', rounds: 40 });
     expect(r.hits).toBeGreaterThan(0);
     for (const e of r.errors) expect([null, 'ENOTEMPTY', 'EAGAIN', 'ENOENT']).toContain(e);
     expect(r.slowest).toBeLessThan(5_000); // a refilled directory is re-read a bounded number of times
