@@ -526,6 +526,11 @@ console.log('ok    import: securetemp/tmp, securetemp/tmp-promise, securetemp/wr
     for (const line of r.out.trim().split('\n')) console.log(`    ${line}`);
   }
   check(!fs.existsSync(path.join(installed, 'build')), 'still no node_modules/securetemp/build');
+  // the `securetemp` command (package.json "bin"), as `npx securetemp` finds it
+  const bin = path.join(consumer, 'node_modules', '.bin', 'securetemp');
+  const help = await run(bin, ['--help'], { cwd: consumer, env: sandboxEnv, label: 'node_modules/.bin/securetemp --help' });
+  const made = (await run(bin, ['-d', '-p', tmpRoot], { cwd: consumer, env: sandboxEnv, label: 'securetemp -d' })).out.trim();
+  check(help.out.startsWith('Usage: securetemp ') && (fs.statSync(made).mode & 0o777) === (0o700 & ~process.umask()), `node_modules/.bin/securetemp --help works; securetemp -d made a 0700 directory ${made}`);
 
   // ------------------------------------------------------------ 6
   step('Type-check TypeScript consumers against the shipped .d.ts/.d.mts');
