@@ -147,9 +147,11 @@ describe('different in every process', () => {
           new Promise<string[]>((resolve, reject) => {
             const c = spawn(process.execPath, ['-e', code], { cwd: ROOT, env: { ...process.env, SOURCE_DATE_EPOCH: '0' } });
             let out = '';
+            let err = '';
             c.stdout.on('data', (d) => (out += d));
+            c.stderr.on('data', (d) => (err += d));
             c.on('error', reject);
-            c.on('close', () => resolve(out.trim().split(' ')));
+            c.on('close', (status) => (status === 0 && err === '' ? resolve(out.trim().split(' ')) : reject(new Error(`child: ${status} ${err}`))));
           }),
       ),
     );
