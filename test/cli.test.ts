@@ -196,7 +196,9 @@ const TEMPLATES: readonly string[] = [
 
 function templateCases(): Case[] {
   const out: Case[] = [];
-  for (const t of TEMPLATES) for (const k of KINDS) out.push(casesFor(k, t, undefined));
+  // refused before anything is tried: one kind is enough
+  const refused = new Set(['XX', 'aXbXXc', '', 'fooXXXbar/baz', 'XXX/', '-XXX']);
+  for (const t of TEMPLATES) for (const k of refused.has(t) ? [['-d']] : KINDS) out.push(casesFor(k, t, undefined));
   out.push(casesFor(['-d', '-u'], 'sub/fooXXX', undefined));
   // --suffix: plain, with a slash, empty, ending in a slash, starting with one, an X; and
   // templates that do not end in X (refused), with a directory part, with too few X's
@@ -227,7 +229,10 @@ function dirCases(): Case[] {
   ];
   let i = 0;
   for (const d of dirOpts)
-    for (const env of [{ TMPDIR: TMP }, { TMPDIR: '' }, { TMPDIR: undefined }])
+    // $TMPDIR matters only where no DIR was given, or with -t
+    for (const env of d.length === 0 || d.some((a) => a === '' || a.startsWith('-t') || a === '--tmpdir=') || d.at(-1) === '--tmpdir'
+      ? [{ TMPDIR: TMP }, { TMPDIR: '' }, { TMPDIR: undefined }]
+      : [{ TMPDIR: TMP }])
       for (const t of [undefined, 'sub/fooXXXX']) {
         // files and directories by turns: both kinds meet every directory option
         const kind = i++ % 2 === 0 ? [] : ['-d'];
