@@ -11,7 +11,7 @@
 // there), but their type, NUL bytes and URLs are checked the same way.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { linuxExtras, ls, scratch, tempfile } from '../_helpers';
 import { sw } from './_security';
 
@@ -222,6 +222,21 @@ describe('positional forms, module settings, writeFileAtomic and persist', () =>
     }
     expect(wrong).toEqual([]);
     expect(tree(s.dir)).toEqual(before);
+  });
+
+  // '.' and '..' are relative to the working directory: make it one whose '.' and '..' are
+  // directories that are not ancestors of the files (renaming onto an ancestor is ENOTEMPTY,
+  // onto '/' a refused path), whatever directory the suite was started in.
+  let cwd = '';
+  beforeEach(() => {
+    cwd = process.cwd();
+    const inner = path.join(work, 'cwd', 'inner');
+    fs.mkdirSync(inner, { recursive: true });
+    process.chdir(inner);
+  });
+  afterEach(() => {
+    process.chdir(cwd);
+    fs.rmSync(path.join(work, 'cwd'), { recursive: true, force: true });
   });
 
   const PATHS: [string, unknown, string][] = [
