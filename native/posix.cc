@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -276,6 +277,24 @@ static int is_dir_at(int dirfd, const char* name) {
   return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Gives the directory `name` in `dirfd`, which we may not open to read, owner rwx. Linux: it
+// is opened O_PATH (no read permission needed) with O_NOFOLLOW|O_DIRECTORY and changed through
+// that handle, so an entry swapped in between for a link, or for a hard link to a file, is
+// never changed (ELOOP, ENOTDIR). Elsewhere, and without /proc: by name, which never follows a
+// symbolic link but would change a file hard-linked there in between.
+static int chmod_dir_at(int dirfd, const char* name) {
+#if defined(O_PATH) && !defined(ST_POSIX_PORTABLE)
+  int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  char proc[48];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  int rc = chmod(proc, S_IRWXU) == 0 ? 0 : -errno;
+  close(fd);
+  if (rc != -ENOENT) return rc;  // ENOENT: no /proc
+#endif
+  return fchmodat(dirfd, name, S_IRWXU, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
+}
+
 // Removes `name` in `dirfd`: a file or link is unlinked (a link is never followed), a
 // directory is opened O_NOFOLLOW, emptied through its handle, then removed. The
 // permissions of `dirfd` may be widened only when it is inside the tree (not the
@@ -315,8 +334,9 @@ static bool remove_entry(st_remove_req* req, int dirfd, const std::string& paren
       if (e == EACCES && !fixed_child) {
         // A directory we may not read (e.g. 0000): owner rwx, never through a link.
         fixed_child = 1;
-        if (fchmodat(dirfd, name, S_IRWXU, AT_SYMLINK_NOFOLLOW) == 0) continue;
-        e = errno == EOPNOTSUPP ? EACCES : errno;  // it became a symlink: report the denial
+        int rc = chmod_dir_at(dirfd, name);
+        if (rc == 0 || rc == -ELOOP || rc == -ENOTDIR) continue;  // swapped: unlink what is there now
+        e = rc == -EOPNOTSUPP ? EACCES : -rc;  // it became a symlink: report the denial
       }
       record(req, -e, "open", parent, name);
       return false;

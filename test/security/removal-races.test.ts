@@ -11,10 +11,10 @@
 // (test/tempdir.test.ts has the same-user symlink swap; here the attacker is another uid.)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, isRoot, ls, scratch } from '../_helpers';
-import { NOBODY } from './_security';
+import { NOBODY, portable, requireStrace } from './_security';
 
 let s: ReturnType<typeof scratch>;
 beforeAll(() => {
@@ -44,10 +44,12 @@ const started = (child: ChildProcess) => new Promise((resolve) => child.once('me
 interface Race {
   cleaner: number; // uid removing the tree
   attacker: number; // uid attacking it
-  mode: 'swap-symlink' | 'swap-readonly' | 'hardlinks' | 'add-files';
+  mode: 'swap-symlink' | 'swap-readonly' | 'swap-locked-hardlink' | 'hardlinks' | 'add-files';
   target: string;
-  shape: 'plain' | 'readonly';
+  shape: 'plain' | 'readonly' | 'locked';
   rounds: number;
+  /** Runs the cleaner under strace, every openat() return delayed this many µs: widens a race window. */
+  slowOpen?: number;
 }
 
 /** Runs the rounds; returns the attacks that landed and every cleanup's error code (null: none). */
@@ -55,7 +57,13 @@ async function race(r: Race): Promise<{ hits: number; errors: (string | null)[];
   const base = fs.mkdtempSync(path.join(s.dir, 'base-'));
   fs.chmodSync(base, 0o755);
   fs.chownSync(base, r.cleaner, r.cleaner);
-  const cleaner = fork(path.join(ROOT, 'test/security/fixtures/race-cleaner.cjs'), [String(r.cleaner)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const fixture = path.join(ROOT, 'test/security/fixtures/race-cleaner.cjs');
+  const cleaner = r.slowOpen
+    ? spawn(requireStrace(), ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=openat', '-e', `inject=openat:delay_exit=${r.slowOpen}`, process.execPath, fixture, String(r.cleaner)], {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      })
+    : fork(fixture, [String(r.cleaner)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const attacker = fork(path.join(ROOT, 'test/security/fixtures/race-attacker.cjs'), [String(r.attacker), r.mode, r.target], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   await started(cleaner);
   let hits = 0;
@@ -117,6 +125,24 @@ describe.runIf(isRoot)('another process attacks the tree while cleanup() runs', 
     const r = await race({ cleaner: NOBODY, attacker: NOBODY, mode: 'swap-readonly', target: v.path, shape: 'readonly', rounds: 60 });
     expect(r.hits).toBeGreaterThan(0);
     v.intact(); // still 0500, still full: CPython's rmtree once chmod-ed through such a link
+    for (const e of r.errors) expect([null, 'ENOENT', 'ENOTEMPTY', 'EAGAIN', 'EACCES']).toContain(e);
+  });
+
+  it('a 0000 subdirectory (removal must chmod it) swapped for a hard link to a file, cleaner not root, window widened: the file keeps its mode', async () => {
+    // Between failing to open the 0000 directory and giving it owner rwx there are only two
+    // system calls, too short to hit by chance; strace delays the return of every openat() in
+    // the cleaner by 3 ms so the attacker gets in (the fchmodat-by-name it replaced turned the
+    // victim 0700 here; now the directory is opened O_PATH|O_NOFOLLOW and changed through it).
+    const victim = path.join(s.dir, 'victim-of-locked-swap');
+    fs.writeFileSync(victim, 'precious');
+    fs.chownSync(victim, NOBODY, NOBODY);
+    fs.chmodSync(victim, 0o600);
+    const r = await race({ cleaner: NOBODY, attacker: NOBODY, mode: 'swap-locked-hardlink', target: victim, shape: 'locked', rounds: 6, slowOpen: 3000 });
+    expect(r.hits).toBeGreaterThan(0);
+    // chmod 0700 through the swapped-in link would show here. Without O_PATH (macOS, the BSDs,
+    // the portable build) the directory is changed by name: there the race is lost (documented).
+    if (!portable) expect(fs.statSync(victim).mode & 0o7777).toBe(0o600);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
     for (const e of r.errors) expect([null, 'ENOENT', 'ENOTEMPTY', 'EAGAIN', 'EACCES']).toContain(e);
   });
 
