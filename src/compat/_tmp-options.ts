@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomFillSync } from 'node:crypto';
 import { native } from '../_binding';
 import { invalidArgType, invalidArgValue } from '../_errors';
 import { TMP_MAX } from '../_names';
 import type { TmpNameOptions } from './_types';
+import { randomAlnum } from '../_template'; // template X's: [A-Za-z0-9] from the OS CSPRNG
 
 const isWindows = process.platform === 'win32';
 
@@ -33,27 +33,6 @@ export interface Parsed {
 }
 
 const TEMPLATE_X = 'XXXXXX';
-/** tmp's alphabet for template characters (and mkstemp(3)'s): 6 of them are 35.7 bits. */
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-/** Bytes at or above 4 * 62 are dropped, so each character is exactly uniform. */
-const BYTE_LIMIT = 248;
-const pool = Buffer.alloc(256);
-let poolUsed = pool.length;
-
-/** `n` characters of [0-9A-Za-z] from the OS CSPRNG, by rejection sampling. */
-export function randomAlnum(n: number): string {
-  let s = '';
-  while (s.length < n) {
-    if (poolUsed === pool.length) {
-      randomFillSync(pool);
-      poolUsed = 0;
-    }
-    const b = pool[poolUsed]!;
-    pool[poolUsed++] = 0; // used once, then forgotten
-    if (b < BYTE_LIMIT) s += ALPHABET[b % 62];
-  }
-  return s;
-}
 
 function hasSeparator(s: string): boolean {
   return s.includes('/') || (isWindows && s.includes('\\'));
