@@ -36,6 +36,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { fsType, median, workDirs } from './_common.mjs';
 
 // --- options --------------------------------------------------------------
 
@@ -162,57 +163,11 @@ const RATIOS = [
   { name: 'writeFileAtomic / raw fs.promises (no fsync)', num: 'aOursN', den: 'aRawN' },
 ];
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 // --- directories ----------------------------------------------------------
 
-function fsType(dir) {
-  try {
-    const t = fs.statfsSync(dir).type;
-    if (t === 0xef53) return 'ext4';
-    if (t === 0x01021994) return 'tmpfs';
-    return `0x${t.toString(16)}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
-const workDirs = new Set();
-let leftovers = 0;
-
-function removeWorkDir(w, count) {
-  if (!workDirs.has(w)) return;
-  workDirs.delete(w);
-  if (count) {
-    const left = fs.readdirSync(w).filter((n) => !n.startsWith('target-'));
-    if (left.length > 0) {
-      leftovers += left.length;
-      console.error(`warning: ${left.length} temp files left behind in ${w} (e.g. ${left.slice(0, 3).join(', ')}); removing them`);
-    }
-  }
-  fs.rmSync(w, { recursive: true, force: true });
-}
-
-function cleanupAll() {
-  for (const w of [...workDirs]) {
-    try {
-      removeWorkDir(w, false);
-    } catch (e) {
-      console.error(`warning: could not remove ${w}: ${e.message}`);
-    }
-  }
-}
-process.on('exit', cleanupAll);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    cleanupAll();
-    process.exit(130);
-  });
-}
+const scratch = workDirs({ expected: (n) => n.startsWith('target-'), noun: 'temp files' });
 
 // Every case must leave exactly its target, with the last contents, before anything is timed.
 async function sanityCheck(dir) {
@@ -231,7 +186,7 @@ async function sanityCheck(dir) {
 
 async function benchDir(base) {
   const work = fs.mkdtempSync(path.join(base, 'securetemp-bench-'));
-  workDirs.add(work);
+  scratch.add(work);
   fs.chmodSync(work, 0o700);
   try {
     await sanityCheck(work);
@@ -268,7 +223,7 @@ async function benchDir(base) {
     });
     return { base, fs: fsType(base), dir: work, rounds: perRound[CASES[0].id].length, results, ratios };
   } finally {
-    removeWorkDir(work, true);
+    scratch.remove(work, true);
   }
 }
 
@@ -330,7 +285,7 @@ if (JSON_OUT) {
         warmupRounds: WARMUP,
         size: SIZE,
         seconds,
-        leftovers,
+        leftovers: scratch.leftovers,
         dirs: dirs.map(({ dir, ...rest }) => rest),
       },
       null,
@@ -340,6 +295,6 @@ if (JSON_OUT) {
 } else {
   const misses = dirs.flatMap((d) => d.ratios.filter((q) => q.pass === false).map((q) => `${d.base}: ${q.name}`));
   console.log('');
-  console.log(`done in ${seconds.toFixed(1)} s; ${leftovers === 0 ? 'nothing left behind' : `${leftovers} temp files were left behind (removed)`}`);
+  console.log(`done in ${seconds.toFixed(1)} s; ${scratch.leftovers === 0 ? 'nothing left behind' : `${scratch.leftovers} temp files were left behind (removed)`}`);
   console.log(misses.length === 0 ? 'all targets met' : `targets missed (information only): ${misses.join('; ')}`);
 }

@@ -50,6 +50,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fsType, median, workDirs } from './_common.mjs';
 
 // --- options --------------------------------------------------------------
 
@@ -86,61 +87,11 @@ const st = require('../dist/index.js');
 const hr = () => process.hrtime.bigint();
 const msSince = (t0) => Number(hr() - t0) / 1e6;
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
-function fsType(dir) {
-  try {
-    const t = fs.statfsSync(dir).type;
-    if (t === 0xef53) return 'ext4';
-    if (t === 0x01021994) return 'tmpfs';
-    return `0x${t.toString(16)}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
 // --- private directories, removed at exit ------------------------------------
 
-const workDirs = new Set();
-let leftovers = 0;
-
-function removeWorkDir(w, count) {
-  if (!workDirs.has(w)) return;
-  workDirs.delete(w);
-  if (count) {
-    try {
-      const left = fs.readdirSync(w);
-      if (left.length > 0) {
-        leftovers += left.length;
-        console.error(`warning: ${left.length} entries left behind in ${w} (e.g. ${left.slice(0, 3).join(', ')}); removing them`);
-      }
-    } catch {
-      // already gone
-    }
-  }
-  fs.rmSync(w, { recursive: true, force: true });
-}
-
-function cleanupAll() {
-  for (const w of [...workDirs]) {
-    try {
-      removeWorkDir(w, false);
-    } catch {
-      // best effort at exit
-    }
-  }
-}
-process.on('exit', cleanupAll);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    cleanupAll();
-    process.exit(130);
-  });
-}
+const scratch = workDirs();
 
 // --- the C walk ------------------------------------------------------------------
 
@@ -250,7 +201,7 @@ int main(int argc, char **argv) {
 function buildCWalk() {
   const cc = process.env.CC || 'cc';
   const where = fs.mkdtempSync(path.join(os.tmpdir(), 'securetemp-bench-cc-'));
-  workDirs.add(where);
+  scratch.add(where);
   const src = path.join(where, 'rmwalk.c');
   const exe = path.join(where, 'rmwalk');
   fs.writeFileSync(src, C_SOURCE);
@@ -446,7 +397,7 @@ async function removeOnce(c, shape, work) {
 
 async function benchBase(base, allCases) {
   const work = fs.mkdtempSync(path.join(base, 'securetemp-bench-cleanup-'));
-  workDirs.add(work);
+  scratch.add(work);
   fs.chmodSync(work, 0o700);
   const kind = fsType(base);
   let topdir = null;
@@ -516,7 +467,7 @@ async function benchBase(base, allCases) {
       .map(([id, c]) => ({ id, label: c.label, reason: c.skip }));
     return { base, fs: kind, topdir, rounds, seconds: (Date.now() - began) / 1000, shapes, skipped };
   } finally {
-    removeWorkDir(work, true);
+    scratch.remove(work, true);
   }
 }
 
@@ -571,7 +522,7 @@ try {
     if (!JSON_OUT) printBase(d);
   }
 } finally {
-  removeWorkDir(cwalk.where, false);
+  scratch.remove(cwalk.where, false);
 }
 const seconds = (Date.now() - t0) / 1000;
 const misses = results.flatMap((d) =>
@@ -591,7 +542,7 @@ if (JSON_OUT) {
         bytes: BYTES,
         maxRounds: ROUNDS,
         seconds,
-        leftovers,
+        leftovers: scratch.leftovers,
         bases: results,
         misses,
       },
@@ -601,6 +552,6 @@ if (JSON_OUT) {
   );
 } else {
   console.log('');
-  console.log(`done in ${seconds.toFixed(1)} s; ${leftovers === 0 ? 'nothing left behind' : `${leftovers} entries were left behind (removed)`}`);
+  console.log(`done in ${seconds.toFixed(1)} s; ${scratch.leftovers === 0 ? 'nothing left behind' : `${scratch.leftovers} entries were left behind (removed)`}`);
   console.log(misses.length === 0 ? 'all targets met' : `targets missed (information only): ${misses.join('; ')}`);
 }

@@ -29,6 +29,7 @@ import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
+import { fsType, median, workDirs } from './_common.mjs';
 
 // --- options --------------------------------------------------------------
 
@@ -211,61 +212,11 @@ const RATIOS = [
 
 // --- statistics -----------------------------------------------------------
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 // --- directories ----------------------------------------------------------
 
-function fsType(dir) {
-  try {
-    const t = fs.statfsSync(dir).type;
-    if (t === 0xef53) return 'ext4';
-    if (t === 0x01021994) return 'tmpfs';
-    return `0x${t.toString(16)}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
-const workDirs = new Set();
-let leftovers = 0;
-
-function removeWorkDir(w, count) {
-  if (!workDirs.has(w)) return;
-  workDirs.delete(w);
-  if (count) {
-    try {
-      const left = fs.readdirSync(w);
-      if (left.length > 0) {
-        leftovers += left.length;
-        console.error(`warning: ${left.length} entries left behind in ${w} (e.g. ${left.slice(0, 3).join(', ')}); removing them`);
-      }
-    } catch {
-      // already gone
-    }
-  }
-  fs.rmSync(w, { recursive: true, force: true });
-}
-
-function cleanupAll() {
-  for (const w of [...workDirs]) {
-    try {
-      removeWorkDir(w, false);
-    } catch {
-      // best effort at exit
-    }
-  }
-}
-process.on('exit', cleanupAll);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    cleanupAll();
-    process.exit(130);
-  });
-}
+const scratch = workDirs();
 
 // Checks that each case does what its label says, before timing anything.
 function sanityCheck(dir) {
@@ -285,7 +236,7 @@ function sanityCheck(dir) {
 
 async function benchDir(base) {
   const work = fs.mkdtempSync(path.join(base, 'securetemp-bench-'));
-  workDirs.add(work);
+  scratch.add(work);
   fs.chmodSync(work, 0o700); // mkdtemp makes it 0o700 & ~umask; make sure it is exactly that
   try {
     sanityCheck(work);
@@ -343,7 +294,7 @@ async function benchDir(base) {
     }
     return { base, fs: kind, dir: work, rounds: perRound[cases[0].id].length, results, ratios };
   } finally {
-    removeWorkDir(work, true);
+    scratch.remove(work, true);
   }
 }
 
@@ -418,7 +369,7 @@ if (JSON_OUT) {
         warmupRounds: WARMUP,
         concurrency: CONCURRENCY,
         seconds,
-        leftovers,
+        leftovers: scratch.leftovers,
         dirs: dirs.map(({ dir, ...rest }) => rest),
       },
       null,
@@ -428,6 +379,6 @@ if (JSON_OUT) {
 } else {
   const misses = dirs.flatMap((d) => d.ratios.filter((q) => q.pass === false).map((q) => `${d.base}: ${q.name}`));
   console.log('');
-  console.log(`done in ${seconds.toFixed(1)} s; ${leftovers === 0 ? 'nothing left behind' : `${leftovers} entries were left behind (removed)`}`);
+  console.log(`done in ${seconds.toFixed(1)} s; ${scratch.leftovers === 0 ? 'nothing left behind' : `${scratch.leftovers} entries were left behind (removed)`}`);
   console.log(misses.length === 0 ? 'all targets met' : `targets missed (information only): ${misses.join('; ')}`);
 }

@@ -58,6 +58,7 @@ import { randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { createRequire } from 'node:module';
+import { fsType, median, workDirs } from './_common.mjs';
 
 // --- options --------------------------------------------------------------
 
@@ -105,22 +106,7 @@ const rawTmpfile = (dir) => fs.openSync(dir, O_TMPFILE | fs.constants.O_RDWR, 0o
 
 const hr = () => process.hrtime.bigint();
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
-function fsType(dir) {
-  try {
-    const t = fs.statfsSync(dir).type;
-    if (t === 0xef53) return 'ext4';
-    if (t === 0x01021994) return 'tmpfs';
-    return `0x${t.toString(16)}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function freeBytes(dir) {
   const s = fs.statfsSync(dir);
@@ -129,48 +115,13 @@ function freeBytes(dir) {
 
 // --- private work directories, removed at exit ------------------------------
 
-const workDirs = new Set();
-let leftovers = 0;
+const scratch = workDirs({ onExitError: (w, e) => console.error(`warning: could not remove ${w}: ${e.message}`) });
 
 function makeWorkDir(base) {
   const w = fs.mkdtempSync(path.join(base, 'securetemp-bench-io-'));
-  workDirs.add(w);
+  scratch.add(w);
   fs.chmodSync(w, 0o700);
   return w;
-}
-
-function removeWorkDir(w, count) {
-  if (!workDirs.has(w)) return;
-  workDirs.delete(w);
-  if (count) {
-    try {
-      const left = fs.readdirSync(w);
-      if (left.length > 0) {
-        leftovers += left.length;
-        console.error(`warning: ${left.length} entries left behind in ${w} (e.g. ${left.slice(0, 3).join(', ')}); removing them`);
-      }
-    } catch {
-      // already gone
-    }
-  }
-  fs.rmSync(w, { recursive: true, force: true });
-}
-
-function cleanupAll() {
-  for (const w of [...workDirs]) {
-    try {
-      removeWorkDir(w, false);
-    } catch {
-      // best effort at exit
-    }
-  }
-}
-process.on('exit', cleanupAll);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    cleanupAll();
-    process.exit(130);
-  });
 }
 
 // --- part 1: small writes ----------------------------------------------------
@@ -325,7 +276,7 @@ function benchSmall(base) {
       .map(([id, c]) => ({ id, label: c.label, reason: c.skip }));
     return { base, fs: fsType(base), rounds: SMALL_ROUNDS, slices: SMALL_SLICES, writes: n * SMALL_SLICES, results, ratios, skipped };
   } finally {
-    removeWorkDir(work, true);
+    scratch.remove(work, true);
   }
 }
 
@@ -688,7 +639,7 @@ async function benchBulk(base) {
     });
     return { base, fs: fsType(base), rounds: BIG_ROUNDS, mib: MIB, sliceMiB: SLICE_CHUNKS, results, ratios, rss };
   } finally {
-    removeWorkDir(work, true);
+    scratch.remove(work, true);
   }
 }
 
@@ -792,7 +743,7 @@ if (JSON_OUT) {
         python: PYTHON,
         quick: QUICK,
         seconds,
-        leftovers,
+        leftovers: scratch.leftovers,
         small: smallRuns,
         bulk,
         misses,
@@ -803,6 +754,6 @@ if (JSON_OUT) {
   );
 } else {
   console.log('');
-  console.log(`done in ${seconds.toFixed(1)} s; ${leftovers === 0 ? 'nothing left behind' : `${leftovers} entries were left behind (removed)`}`);
+  console.log(`done in ${seconds.toFixed(1)} s; ${scratch.leftovers === 0 ? 'nothing left behind' : `${scratch.leftovers} entries were left behind (removed)`}`);
   console.log(misses.length === 0 ? 'all targets met' : `targets missed (information only): ${misses.join('; ')}`);
 }
