@@ -272,6 +272,13 @@ static void remove_contents(st_remove_req* req, int fd, const std::string& path)
   for (const auto& n : names) remove_entry(req, fd, path, n.first.c_str(), 1, n.second);
 }
 
+// The directory we remove from is not writable for us: give it back owner rwx, through
+// its handle (never a path). True when that worked.
+static bool give_owner_rwx(int dirfd) {
+  struct stat st;
+  return fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0;
+}
+
 static int is_dir_at(int dirfd, const char* name) {
   struct stat st;
   return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
@@ -317,11 +324,8 @@ static bool remove_entry(st_remove_req* req, int dirfd, const std::string& paren
     bool dir = e == EISDIR || ((e == EPERM || e == EACCES) && is_dir_at(dirfd, name));
     if (!dir) {
       if (e == EACCES && !fixed_parent) {
-        // The directory we remove from is not writable for us: give it back owner rwx,
-        // through its handle.
         fixed_parent = 1;
-        struct stat st;
-        if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
+        if (give_owner_rwx(dirfd)) continue;
       }
       record(req, -e, "unlink", parent, name);
       return false;
@@ -353,8 +357,7 @@ static bool remove_entry(st_remove_req* req, int dirfd, const std::string& paren
     if ((e == ENOTEMPTY || e == EEXIST) && req->errors == errors_before && refills++ < 2) continue;
     if (e == EACCES && !fixed_parent) {
       fixed_parent = 1;
-      struct stat st;
-      if (fstat(dirfd, &st) == 0 && fchmod(dirfd, (st.st_mode & 07777) | S_IRWXU) == 0) continue;
+      if (give_owner_rwx(dirfd)) continue;
     }
     record(req, -e, "rmdir", parent, name);
     return false;
