@@ -1,6 +1,11 @@
 // The only file that knows JavaScript: unpack arguments, call the core, and
 // turn results into values or fs-style errors (code, errno, syscall, path).
 // Argument checking is the TypeScript layer's job; here only cheap asserts.
+// A worker that exits while an async call is in flight tears its environment down first:
+// the call's completion can then no longer create or throw a JavaScript value, and without
+// this node-addon-api aborts the whole process (FATAL ERROR ... napi_throw). With it the
+// result is dropped: nobody is left in that worker to receive it.
+#define NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
 #include <napi.h>
 #include <uv.h>
 
