@@ -38,6 +38,17 @@ Napi::Error MakeError(Napi::Env env, int rc, const char* syscall, const std::str
     e.Set("path", path);
     return e;
   }
+  if (rc == ST_EOUTSIDE) {
+    // Found on the handle, after the caller's own check of the path passed: the path
+    // changed in between. The caller (securetemp/tmp) turns it into its argument error.
+    Napi::Error e = Napi::Error::New(env, "'" + path + "' is not inside '" + dest +
+                                              "': it led out of it when it was opened");
+    e.Set("code", "ERR_OUTSIDE_ROOT");
+    e.Set("syscall", syscall);
+    e.Set("path", path);
+    e.Set("root", dest);
+    return e;
+  }
   std::string detail;
   if (rc == ST_ENOTLINKABLE) {
     rc = UV_ENOTSUP;
@@ -85,7 +96,8 @@ std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Na
 int32_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 int64_t Long(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
 
-// Arguments: dir, prefix, suffix, kind, flags, perms, names (array or null).
+// Arguments: dir, prefix, suffix, kind, flags, perms, names (array or null), and
+// optionally beneath (a string: dir is relative to it and must stay inside it).
 void ReadCreateArgs(const Napi::CallbackInfo& info, st_create_req* req) {
   req->dir = info[0].As<Napi::String>().Utf8Value();
   req->prefix = info[1].As<Napi::String>().Utf8Value();
@@ -94,6 +106,17 @@ void ReadCreateArgs(const Napi::CallbackInfo& info, st_create_req* req) {
   req->flags = info[4].As<Napi::Number>().Int32Value();
   req->perms = info[5].As<Napi::Number>().Uint32Value();
   if (info.Length() > 6) ReadNames(info[6], &req->names);
+  if (info.Length() > 7 && info[7].IsString()) req->beneath = info[7].As<Napi::String>().Utf8Value();
+}
+
+// The directory as the caller knows it: dir, or beneath joined with dir.
+std::string CreateDir(const st_create_req& req) {
+  return req.beneath.empty() ? req.dir : JoinPath(req.beneath, req.dir);
+}
+
+Napi::Error CreateError(Napi::Env env, int rc, const st_create_req& req) {
+  return MakeError(env, rc, req.syscall, JoinPath(CreateDir(req), req.err_name),
+                   rc == ST_EOUTSIDE ? req.beneath : std::string());
 }
 
 // An unnamed file: its fd. A directory: its name. A named file: [fd, name].
@@ -112,7 +135,7 @@ Napi::Value CreateSync(const Napi::CallbackInfo& info) {
   ReadCreateArgs(info, &req);
   int rc = st_create(&req);
   if (rc < 0) {
-    MakeError(env, rc, req.syscall, JoinPath(req.dir, req.err_name)).ThrowAsJavaScriptException();
+    CreateError(env, rc, req).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   return CreateResult(env, req);
@@ -128,7 +151,7 @@ class CreateWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     if (rc_ < 0)
-      deferred_.Reject(MakeError(env, rc_, req.syscall, JoinPath(req.dir, req.err_name)).Value());
+      deferred_.Reject(CreateError(env, rc_, req).Value());
     else
       deferred_.Resolve(CreateResult(env, req));
   }

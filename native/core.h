@@ -16,6 +16,10 @@
 // reports it as ENOTSUP with a message that says so.
 #define ST_ENOTLINKABLE (-0x10002)
 
+// st_create with `beneath`: the directory is not inside the root (it led out of it,
+// by a link or a '..', when it was opened). binding.cc reports it as ERR_OUTSIDE_ROOT.
+#define ST_EOUTSIDE (-0x10003)
+
 // TMP_MAX of the API contract: attempts before EEXIST is given up on.
 #define ST_TMP_MAX 10000
 
@@ -35,7 +39,13 @@ enum st_flag {
 
 struct st_create_req {
   // in
-  std::string dir;     // the directory, absolute
+  std::string dir;     // the directory, absolute; with `beneath`: relative to it ("" = beneath)
+  // When not empty: the root (absolute, opened following links) that `dir` must be inside.
+  // `dir` is then opened from the root's handle so that the handle is provably beneath it
+  // (openat2 RESOLVE_BENEATH, or a walk up '..' comparing device and inode), and creation is
+  // relative to that handle; ST_EOUTSIDE when it is not. The TypeScript layer passes a `dir`
+  // it resolved and checked by path: this closes the race between that check and the open.
+  std::string beneath;
   std::string prefix;  // validated by the caller: no separator, no NUL
   std::string suffix;
   std::vector<std::string> names;  // when not empty: the candidate names, tried in order

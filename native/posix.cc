@@ -23,6 +23,11 @@
 #if defined(O_TMPFILE)
 #define ST_HAVE_O_TMPFILE 1
 #endif
+#include <sys/syscall.h>
+#if defined(SYS_openat2) && __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define ST_HAVE_OPENAT2 1
+#endif
 #endif
 
 #ifndef O_CLOEXEC
@@ -153,21 +158,100 @@ static int try_o_tmpfile(st_create_req* req, int dirfd, const char* path) {
 }
 #endif
 
+// ---- a directory proven to be beneath a root (st_create_req::beneath) ----------
+//
+// The caller checked a path; between that check and an open by name, whoever owns a
+// directory on the path can swap a component for a link out of the root. So `dir` is
+// opened from a handle of the root, and the handle obtained is proven to be inside it:
+// - openat2(RESOLVE_BENEATH) where the kernel has it (Linux 5.6): the kernel refuses a
+//   resolution that leaves the root ('..' above it, an absolute link, a link out) with EXDEV.
+// - elsewhere (and on ENOSYS) an openat that follows links, then a walk up '..' from the
+//   handle obtained, comparing device and inode with the root's at each level, until the
+//   root is met (inside) or the file system's top, whose '..' is itself (outside).
+// Either proves that the directory we hold was inside the root when it was looked at; only
+// someone with write access to its parent can move it afterwards, so a directory of
+// another user outside (root's /etc) can never be the one created in.
+
+#if defined(ST_HAVE_OPENAT2)
+static std::atomic<int> g_openat2_unsupported{0};
+#endif
+
+// 0 when the directory `fd` refers to is `root` or below it, ST_EOUTSIDE when the walk up
+// reaches the top without meeting it, or a negative errno (a level we may not search,
+// a directory removed meanwhile, a path deeper than PATH_MAX).
+static int walk_up_to(int fd, const struct stat& root) {
+  struct stat cur;
+  if (fstat(fd, &cur) < 0) return -errno;
+  std::string up;
+  for (;;) {
+    if (cur.st_dev == root.st_dev && cur.st_ino == root.st_ino) return 0;
+    // fstatat from the handle itself, one more '..' each level: no handle to open per level,
+    // and only search permission needed (as for the open that got us here).
+    up.append(up.empty() ? ".." : "/..");
+    struct stat parent;
+    if (fstatat(fd, up.c_str(), &parent, 0) < 0) return -errno;
+    if (parent.st_dev == cur.st_dev && parent.st_ino == cur.st_ino) return ST_EOUTSIDE;  // the top
+    cur = parent;
+  }
+}
+
+// Opens req->dir (relative) from a handle of req->beneath: a handle (ST_DIR_HANDLE_FLAGS)
+// or a negative error, with req->syscall set.
+static int open_beneath(st_create_req* req) {
+  req->syscall = "open";
+  int root = retry_eintr_open(AT_FDCWD, req->beneath.c_str(), ST_DIR_HANDLE_FLAGS, 0);
+  if (root < 0) return root;
+  const char* rel = req->dir.empty() ? "." : req->dir.c_str();
+  int fd = -ENOSYS;
+#if defined(ST_HAVE_OPENAT2)
+  if (!g_openat2_unsupported.load(std::memory_order_relaxed)) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = ST_DIR_HANDLE_FLAGS;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    // EAGAIN: a rename elsewhere raced the '..' check (the kernel asks for a retry).
+    for (int i = 0; i < 64; i++) {
+      long r = syscall(SYS_openat2, root, rel, &how, sizeof how);
+      fd = r < 0 ? -errno : (int)r;
+      if (fd != -EINTR && fd != -EAGAIN) break;
+    }
+    if (fd == -EXDEV) fd = ST_EOUTSIDE;
+    if (fd == -ENOSYS) g_openat2_unsupported.store(1, std::memory_order_relaxed);
+  }
+#endif
+  if (fd == -ENOSYS) {
+    fd = retry_eintr_open(root, rel, ST_DIR_HANDLE_FLAGS, 0);
+    if (fd >= 0) {
+      struct stat rs;
+      int rc = fstat(root, &rs) < 0 ? -errno : walk_up_to(fd, rs);
+      if (rc < 0) {
+        req->syscall = rc == ST_EOUTSIDE ? "open" : "stat";
+        close(fd);
+        fd = rc;
+      }
+    }
+  }
+  close(root);
+  return fd;
+}
+
 int st_create(st_create_req* req) {
+  const bool beneath = !req->beneath.empty();
 #if defined(ST_HAVE_O_TMPFILE)
   // A file that never has a name needs no directory handle: nobody can rename,
   // replace or unlink what has no name, so there is no race to close and the
   // world-writable check (which guards names) does not apply. One system call.
-  if (req->kind == ST_KIND_UNNAMED) {
+  // (Not with `beneath`: where it is made must be proven first.)
+  if (req->kind == ST_KIND_UNNAMED && !beneath) {
     int rc = try_o_tmpfile(req, AT_FDCWD, req->dir.c_str());
     if (rc == 1) return 0;
     if (rc < 0) return rc;
     req->flags |= ST_FLAG_NO_TMPFILE;  // the general path below falls back directly
   }
 #endif
-  int dirfd = retry_eintr_open(AT_FDCWD, req->dir.c_str(), ST_DIR_HANDLE_FLAGS, 0);
+  int dirfd = beneath ? open_beneath(req) : retry_eintr_open(AT_FDCWD, req->dir.c_str(), ST_DIR_HANDLE_FLAGS, 0);
   if (dirfd < 0) {
-    req->syscall = "open";
+    if (!beneath) req->syscall = "open";
     req->err_name.clear();
     return dirfd;
   }

@@ -34,6 +34,8 @@ export type CreateArgs<K extends Kind> = readonly [
   flags: number,
   perms: number,
   names: string[] | null,
+  /** When given: `dir` is relative to it, and the directory opened must be inside it (else ERR_OUTSIDE_ROOT). */
+  beneath?: string,
 ];
 
 export type RenameArgs = readonly [from: string, dir: string, name: string, flags: number];

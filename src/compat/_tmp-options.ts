@@ -1,7 +1,7 @@
 // npm tmp's options, checked the way securetemp checks its own: a prefix, postfix or template
 // that could name another directory is a TypeError, never joined into a path; `dir` and a
 // template's directory must lead (after realpath) inside the temporary directory, as tmp
-// requires; the candidate names are made here, from the CSPRNG, and the addon tries them in
+// requires, and the addon proves it again on the handle it creates from; the candidate names are made here, from the CSPRNG, and the addon tries them in
 // order with O_EXCL.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -167,7 +167,28 @@ function outside(option: string, value: string, root: string, real: string): Typ
   return invalidArgValue(option, value, `must lead inside the temporary directory "${root}" (it resolves to "${real}")`);
 }
 
-function* placeSteps(p: Parsed): Generator<Ask, string, string> {
+/** Where to create: `where` (realpath'd, checked by path) is `rel` below the realpath'd `root`. */
+export interface Place {
+  root: string;
+  where: string;
+  rel: string;
+}
+
+/**
+ * The addon found, on the handle it opened, that the directory was not inside the root after
+ * all (the path changed after the check above): the same TypeError as a static escape.
+ */
+export function outsideOnOpen(p: Parsed, where: Place, e: unknown): unknown {
+  if ((e as { code?: unknown } | null)?.code !== 'ERR_OUTSIDE_ROOT') return e;
+  const [option, value] = p.dir !== null ? ['dir', p.dir] : ['template', p.templateDir];
+  return invalidArgValue(
+    option,
+    value,
+    `must lead inside the temporary directory "${where.root}" (it resolved to "${where.where}", but led outside when it was opened: it changed meanwhile)`,
+  );
+}
+
+function* placeSteps(p: Parsed): Generator<Ask, Place, string> {
   const root = yield [p.tmpdir || os.tmpdir(), false];
   let where = root;
   if (p.dir !== null) {
@@ -179,7 +200,7 @@ function* placeSteps(p: Parsed): Generator<Ask, string, string> {
     if (!inside(root, t)) throw outside('template', p.templateDir, root, t);
     where = t;
   }
-  return where;
+  return { root, where, rel: path.relative(root, where) };
 }
 
 function isENOENT(e: unknown): boolean {
@@ -206,17 +227,19 @@ async function realpath([p, loose]: Ask): Promise<string> {
 
 /**
  * The real directory to create in (absolute, no links), checked to be inside the temporary
- * directory (tmp's rule since the symlinked-`dir` CVE). Creation is then relative to a handle
- * of that directory, opened once.
+ * directory (tmp's rule since the symlinked-`dir` CVE). That check is on paths, and a path can
+ * change right after it: creation passes `rel` with the root as `beneath`, and the addon opens
+ * it from a handle of the root, proves that handle is inside (openat2 RESOLVE_BENEATH, or a walk
+ * up '..'), and creates relative to it.
  */
-export function placeSync(p: Parsed): string {
+export function placeSync(p: Parsed): Place {
   const steps = placeSteps(p);
   let r = steps.next();
   while (!r.done) r = steps.next(realpathSync(r.value));
   return r.value;
 }
 
-export async function place(p: Parsed): Promise<string> {
+export async function place(p: Parsed): Promise<Place> {
   const steps = placeSteps(p);
   let r = steps.next();
   while (!r.done) r = steps.next(await realpath(r.value));

@@ -7,7 +7,7 @@ import { native, KIND_DIR, KIND_FILE } from '../_binding';
 import { invalidArgType, systemError } from '../_errors';
 import { joinPath } from '../_options';
 import { removeTree, removeTreeSync, track, unlinkIfSame, type Removable } from '../_lifetime';
-import { parse, place, placeSync, splitArgs, tmpdirSync, type Parsed } from './_tmp-options';
+import { outsideOnOpen, parse, place, placeSync, splitArgs, tmpdirSync, type Parsed, type Place } from './_tmp-options';
 import type * as types from './_types';
 
 const FILE_MODE = 0o600;
@@ -194,12 +194,31 @@ function settle<A extends unknown[]>(work: () => Promise<A>, cb: (err: Error | n
   );
 }
 
-function fileArgs(p: Parsed, dir: string) {
-  return [dir, '', '', KIND_FILE, 0, p.mode ?? FILE_MODE, p.names()] as const;
+// The directory goes to the addon relative to the root, with the root as `beneath`: it is
+// opened from the root's handle and proven inside before anything is created in it.
+function fileArgs(p: Parsed, w: Place) {
+  return [w.rel, '', '', KIND_FILE, 0, p.mode ?? FILE_MODE, p.names(), w.root] as const;
 }
 
-function dirArgs(p: Parsed, dir: string) {
-  return [dir, '', '', KIND_DIR, 0, p.mode ?? DIR_MODE, p.names()] as const;
+function dirArgs(p: Parsed, w: Place) {
+  return [w.rel, '', '', KIND_DIR, 0, p.mode ?? DIR_MODE, p.names(), w.root] as const;
+}
+
+/** Runs a synchronous creation, with the escape found on the handle reported as tmp's TypeError. */
+function created<T>(p: Parsed, w: Place, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    throw outsideOnOpen(p, w, e);
+  }
+}
+
+async function createdAsync<T>(p: Parsed, w: Place, make: () => Promise<T>): Promise<T> {
+  try {
+    return await make();
+  } catch (e) {
+    throw outsideOnOpen(p, w, e);
+  }
 }
 
 /** A new file's removal: it closes the descriptor only when it is still ours (not discarded or detached). */
@@ -233,9 +252,9 @@ function file(options: unknown, callback?: types.FileCallback): void {
   checkCallback(cb);
   settle(async (): Promise<[string, number, types.CleanupCallback]> => {
     const p = parse(o);
-    const dir = await place(p);
-    const [fd, name] = await native.create(...fileArgs(p, dir));
-    const path = joinPath(dir, name);
+    const w = await place(p);
+    const [fd, name] = await createdAsync(p, w, () => native.create(...fileArgs(p, w)));
+    const path = joinPath(w.where, name);
     let st: fs.Stats;
     try {
       st = await new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (err, s) => (err ? reject(err) : resolve(s))));
@@ -252,9 +271,9 @@ function file(options: unknown, callback?: types.FileCallback): void {
 function fileSync(options?: types.FileOptions | null): types.FileResult {
   const [o] = splitArgs(options, undefined);
   const p = parse(o);
-  const dir = placeSync(p);
-  const [fd, name] = native.createSync(...fileArgs(p, dir));
-  const path = joinPath(dir, name);
+  const w = placeSync(p);
+  const [fd, name] = created(p, w, () => native.createSync(...fileArgs(p, w)));
+  const path = joinPath(w.where, name);
   let st: fs.Stats;
   try {
     st = fs.fstatSync(fd);
@@ -277,8 +296,8 @@ function dir(options: unknown, callback?: types.DirCallback): void {
   checkCallback(cb);
   settle(async (): Promise<[string, types.CleanupCallback]> => {
     const p = parse(o);
-    const where = await place(p);
-    const path = joinPath(where, await native.create(...dirArgs(p, where)));
+    const w = await place(p);
+    const path = joinPath(w.where, await createdAsync(p, w, () => native.create(...dirArgs(p, w))));
     const e = new DirEntry(path, p.unsafeCleanup);
     if (!p.keep) register(e);
     return [path, once(e).cleanupCallback];
@@ -289,8 +308,8 @@ function dir(options: unknown, callback?: types.DirCallback): void {
 function dirSync(options?: types.DirOptions | null): types.DirResult {
   const [o] = splitArgs(options, undefined);
   const p = parse(o);
-  const where = placeSync(p);
-  const path = joinPath(where, native.createSync(...dirArgs(p, where)));
+  const w = placeSync(p);
+  const path = joinPath(w.where, created(p, w, () => native.createSync(...dirArgs(p, w))));
   const e = new DirEntry(path, p.unsafeCleanup);
   if (!p.keep) register(e);
   return { name: path, removeCallback: once(e).removeCallback };
@@ -302,7 +321,10 @@ function exhausted(dir: string): NodeJS.ErrnoException {
 
 /**
  * A path that did not exist when it was checked (lstat: a dangling link counts as existing).
- * Creates nothing, so another process may take the name first: prefer file()/dir().
+ * Creates nothing, so another process may take the name first: prefer file()/dir(). The
+ * directory is checked to be inside tmpdir by path only, as it can only be: the caller gets a
+ * path and uses it by name later, when whoever owns a directory on it may have swapped a
+ * component (SECURITY.md). Nothing here opens or creates through it.
  */
 function tmpName(callback: types.TmpNameCallback): void;
 function tmpName(options: types.TmpNameOptions | undefined | null, callback: types.TmpNameCallback): void;
@@ -311,7 +333,7 @@ function tmpName(options: unknown, callback?: types.TmpNameCallback): void {
   checkCallback(cb);
   settle(async (): Promise<[string]> => {
     const p = parse(o);
-    const dir = await place(p);
+    const dir = (await place(p)).where;
     for (const name of p.names()) {
       const candidate = joinPath(dir, name);
       try {
@@ -328,7 +350,7 @@ function tmpName(options: unknown, callback?: types.TmpNameCallback): void {
 function tmpNameSync(options?: types.TmpNameOptions | null): string {
   const [o] = splitArgs(options, undefined);
   const p = parse(o);
-  const dir = placeSync(p);
+  const dir = placeSync(p).where;
   for (const name of p.names()) {
     const candidate = joinPath(dir, name);
     if (fs.lstatSync(candidate, { throwIfNoEntry: false }) === undefined) return candidate;

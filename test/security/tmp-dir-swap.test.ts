@@ -1,0 +1,191 @@
+// Attack class: securetemp/tmp's `dir` (or template directory) swapped after the containment
+// check (issue 11, finding 3; CVE-2025-54798 through a race). The drop-in resolves `dir` with
+// realpath and checks that it is inside `tmpdir`, as npm tmp does; were the addon then to open
+// the path again by name, a user who owns a directory on that path could exchange a component
+// with a symbolic link to a directory outside (renameat2 RENAME_EXCHANGE: both names exist at
+// every instant) between the check and the open, and root would create outside `tmpdir`.
+// Creation must instead start from a handle of `tmpdir` and prove the directory it creates in
+// is beneath it: openat2(RESOLVE_BENEATH) on Linux, a walk up '..' from the handle comparing
+// device and inode with tmpdir's elsewhere (npm run test:portable runs this file on that path).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Tmp from 'securetemp/tmp';
+import { ROOT, isLinux, isRoot, ls, scratch } from '../_helpers';
+import { NOBODY } from './_security';
+
+const require = createRequire(import.meta.url);
+const tmp: typeof Tmp = require('securetemp/tmp');
+
+let s: ReturnType<typeof scratch>;
+beforeAll(() => {
+  s = scratch();
+  fs.chmodSync(s.dir, 0o755); // the attacker (nobody) reaches its directory inside
+});
+afterAll(() => s.remove());
+
+/** The attacker (native/exchange.cc), built once into the scratch directory, where nobody can run it. */
+let exchanger = '';
+beforeAll(() => {
+  if (!isLinux || !isRoot) return;
+  exchanger = path.join(s.dir, 'exchange');
+  const cc = spawnSync('g++', ['-O1', 'test/security/native/exchange.cc', '-o', exchanger], { cwd: ROOT, encoding: 'utf8' });
+  expect(cc.stderr).toBe('');
+  expect(cc.status).toBe(0);
+});
+
+interface Layout {
+  root: string; // tmpdir's stand-in: root's, 0755
+  outside: string; // root's, 0755, outside root: where nothing may ever be created
+  sub: string; // root/attacker/sub, exchanged with the link root/attacker/swap -> outside
+  swap: string;
+}
+
+function layout(name: string): Layout {
+  const base = path.join(s.dir, name);
+  const root = path.join(base, 'root');
+  const outside = path.join(base, 'outside');
+  const attacker = path.join(root, 'attacker');
+  const sub = path.join(attacker, 'sub');
+  const swap = path.join(attacker, 'swap');
+  for (const d of [base, root, outside]) {
+    fs.mkdirSync(d, { recursive: true });
+    fs.chmodSync(d, 0o755);
+  }
+  fs.mkdirSync(sub, { recursive: true });
+  fs.symlinkSync(outside, swap);
+  for (const p of [attacker, sub]) fs.chownSync(p, NOBODY, NOBODY);
+  fs.lchownSync(swap, NOBODY, NOBODY);
+  return { root, outside, sub, swap };
+}
+
+async function startExchanger(a: string, b: string) {
+  const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', exchanger, a, b], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const started = await new Promise<boolean>((r) => {
+    child.stdout.once('data', () => r(true));
+    child.once('exit', () => r(false));
+  });
+  if (!started) throw new Error(`the attacker did not start: ${err}`);
+  return {
+    async stop(): Promise<void> {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+type Attempt = () => Promise<string>;
+
+/**
+ * How a call that created nothing failed: 'path' for the TypeError of a static escape
+ * (compat-tmp.test.ts: ERR_INVALID_ARG_VALUE) found by realpath, 'handle' for the same TypeError
+ * when the path passed but the handle opened from tmpdir's led out, 'realpath' for realpath
+ * itself failing as the names are exchanged under it (lstat saw a link, readlink no longer
+ * does), null for anything else.
+ */
+function refusal(e: unknown): 'path' | 'handle' | 'realpath' | null {
+  const { code, syscall } = e as { code?: string; syscall?: string };
+  if (e instanceof TypeError && code === 'ERR_INVALID_ARG_VALUE' && /inside the temporary directory/.test(e.message))
+    return /led outside when it was opened/.test(e.message) ? 'handle' : 'path';
+  if (code === 'EINVAL' && syscall === 'readlink') return 'realpath';
+  return null;
+}
+
+function attempts(root: string): [string, Attempt][] {
+  const o = { tmpdir: root, dir: 'attacker/sub', keep: true };
+  const cb = <T>(f: (done: (err: Error | null, p?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => f((err, p) => (err ? reject(err) : resolve(p as T))));
+  return [
+    [
+      'fileSync',
+      async () => {
+        const f = tmp.fileSync(o);
+        fs.closeSync(f.fd);
+        return f.name;
+      },
+    ],
+    ['dirSync', async () => tmp.dirSync(o).name],
+    [
+      'fileSync with a template',
+      async () => {
+        const f = tmp.fileSync({ tmpdir: root, template: 'attacker/sub/t-XXXXXX', keep: true, discardDescriptor: true });
+        return f.name;
+      },
+    ],
+    [
+      'file',
+      () =>
+        cb<string>((done) =>
+          tmp.file(o, (err, p, fd) => {
+            if (!err) fs.closeSync(fd);
+            done(err, p);
+          }),
+        ),
+    ],
+    ['dir', () => cb<string>((done) => tmp.dir(o, (err, p) => done(err, p)))],
+  ];
+}
+
+describe.skipIf(!isLinux || !isRoot)('securetemp/tmp: dir exchanged with a link out of tmpdir while root creates', () => {
+  it.each(attempts('').map(([name]) => name))('%s: nothing is ever created outside tmpdir', async (name) => {
+    const l = layout(name.replace(/\W+/g, '-'));
+    const attempt = attempts(l.root).find(([n]) => n === name)![1];
+    const attacker = await startExchanger(l.sub, l.swap);
+    const outcome = { created: 0, refused: 0, path: 0, handle: 0, realpath: 0, other: [] as string[] };
+    const made: string[] = [];
+    try {
+      // At least 300 rounds, more (up to 3000) while one outcome is still rare: the exchange
+      // landing between the check by path and the open ('handle') is about one round in 100.
+      const rare = () => outcome.created < 50 || outcome.refused < 50 || outcome.handle < 1;
+      for (let round = 0; round < 3000 && (round < 300 || rare()); round++) {
+        if (ls(l.outside).length > 0) break; // an escape: the assertion below reports it
+        try {
+          made.push(await attempt());
+          outcome.created++;
+        } catch (e) {
+          const why = refusal(e);
+          if (why === null) outcome.other.push(String(e));
+          else {
+            outcome[why]++;
+            if (why !== 'realpath') outcome.refused++;
+          }
+        }
+      }
+    } finally {
+      await attacker.stop();
+    }
+    // Nothing outside, ever: the exchanged link led there about half the time.
+    expect(ls(l.outside)).toEqual([]);
+    expect(outcome.other).toEqual([]);
+    // Everything made is inside root, in the real directory (wherever its name is now).
+    const inside = ls(fs.lstatSync(l.sub).isSymbolicLink() ? l.swap : l.sub);
+    expect(new Set(inside).size).toBe(made.length);
+    for (const p of made) expect(inside).toContain(path.basename(p));
+    // The race ran: both outcomes happened many times, and the handle caught an exchange the
+    // path check had missed (before the fix, that call created outside instead).
+    expect(outcome.created).toBeGreaterThanOrEqual(50);
+    expect(outcome.refused).toBeGreaterThanOrEqual(50);
+    expect(outcome.handle).toBeGreaterThanOrEqual(1);
+    if (process.env.SECURETEMP_TEST_VERBOSE) console.log(name, JSON.stringify({ ...outcome, other: outcome.other.length }));
+  });
+});
+
+describe.skipIf(!isLinux || !isRoot)('securetemp/tmp: the static checks still hold', () => {
+  it('a dir that is a link out of tmpdir is refused before anything is opened; one inside is used', () => {
+    const l = layout('static');
+    fs.renameSync(l.swap, path.join(l.root, 'attacker', 'evil'));
+    expect(() => tmp.fileSync({ tmpdir: l.root, dir: 'attacker/evil' })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }));
+    fs.symlinkSync('sub', path.join(l.root, 'attacker', 'near'));
+    const d = tmp.dirSync({ tmpdir: l.root, dir: 'attacker/near', keep: true });
+    expect(d.name).toBe(path.join(l.sub, path.basename(d.name))); // realpath'd, as tmp
+    expect(ls(l.sub)).toEqual([path.basename(d.name)]);
+    expect(ls(l.outside)).toEqual([]);
+  });
+});
