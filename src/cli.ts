@@ -274,15 +274,34 @@ const FORWARD: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
 const OUTLIVE: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
 
 /**
- * --cleanup-after: creates, runs the command, removes what was created, and ends the process
- * with the command's status. The signal handlers come first: a signal that arrives while
- * creating or starting the command waits for them (JavaScript handlers run between ticks),
- * instead of killing securetemp with the path left behind.
+ * --cleanup-after: creates, runs the command, removes what was created once the command has
+ * exited, and ends the process with the command's status. The signal handlers come first: a
+ * signal that arrives while creating or starting the command waits for them (JavaScript
+ * handlers run between ticks), instead of killing securetemp with the path left behind.
+ *
+ * The path is removed only when the command never ran (spawn failed: libuv has already reaped
+ * the child whose exec failed) or after its 'exit' (libuv's waitpid() has reaped it). Nothing
+ * else removes it: not a signal passed on or not, not a failed kill(). A command that switched
+ * user (sudo, su) cannot be signalled by an unprivileged securetemp (EPERM): it goes on using
+ * the path, so securetemp says so and goes on waiting. If securetemp itself is killed, the path
+ * is left behind, never removed under the command.
  */
 function runThenRemove(o: Options, t: Template, command: string[]): void {
   let child: ReturnType<typeof spawn> | undefined;
+  let forwarding: NodeJS.Signals | undefined;
   const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const sig of FORWARD) handlers.set(sig, () => child?.kill(sig));
+  for (const sig of FORWARD) {
+    handlers.set(sig, () => {
+      // child.kill() signals only a child not yet reaped (its pid cannot have been reused);
+      // a failure other than ESRCH comes back as an 'error' event, synchronously.
+      forwarding = sig;
+      try {
+        child?.kill(sig);
+      } finally {
+        forwarding = undefined;
+      }
+    });
+  }
   for (const sig of OUTLIVE) handlers.set(sig, () => {});
   for (const [sig, h] of handlers) process.on(sig, h);
   const release = () => {
@@ -300,7 +319,6 @@ function runThenRemove(o: Options, t: Template, command: string[]): void {
   const finish = (code: number, signal: NodeJS.Signals | null) => {
     if (done) return;
     done = true;
-    release();
     let status = code;
     try {
       removeTreeSync(target);
@@ -308,6 +326,8 @@ function runThenRemove(o: Options, t: Template, command: string[]): void {
       warn(`failed to remove '${target}': ${reason(e)}`);
       if (status === 0) status = 1;
     }
+    // Only now: a signal during the removal is still caught, instead of cutting it short.
+    release();
     if (signal !== null) {
       if (RERAISE.has(signal)) process.kill(process.pid, signal);
       status = 128 + (os.constants.signals[signal] ?? 0);
@@ -321,15 +341,24 @@ function runThenRemove(o: Options, t: Template, command: string[]): void {
       env: { ...process.env, SECURETEMP_PATH: target },
     });
   } catch (e) {
+    // Thrown before a child existed, or after libuv reaped the one whose exec failed.
     warn(`failed to run '${command[0]}': ${(e as Error).message}`);
     finish(126, null);
     return;
   }
-  child.on('error', (e: NodeJS.ErrnoException) => {
+  const running = child;
+  running.on('error', (e: NodeJS.ErrnoException) => {
+    if (running.pid !== undefined) {
+      // The command runs (or ran): this is not "could not run" but a kill() that failed.
+      // Removing now would free the name under a command still using it.
+      const what = forwarding ?? 'a signal';
+      warn(`could not pass ${what} on to '${command[0]}' (pid ${running.pid}): ${reason(e)}; waiting for it to exit`);
+      return;
+    }
     warn(`failed to run '${command[0]}': ${reason(e)}`);
     finish(e.code === 'ENOENT' ? 127 : 126, null);
   });
-  child.on('exit', (code, signal) => finish(code ?? 0, signal));
+  running.on('exit', (code, signal) => finish(code ?? 0, signal));
 }
 
 function main(argv: readonly string[]): void {

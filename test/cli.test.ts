@@ -557,6 +557,31 @@ describe.skipIf(!posix)('securetemp --cleanup-after', () => {
     expect(fs.existsSync(p)).toBe(false);
   });
 
+  it('SIGTERM that the command survives: securetemp waits for it, the path stays until it exits, its status is returned', async () => {
+    // The command catches SIGTERM (a graceful drain), then goes on until the test says "go".
+    const { child, printed, ended } = started(
+      ['-d', '-p', P],
+      `trap 'touch "$SECURETEMP_PATH/term"' TERM; touch "$SECURETEMP_PATH/ready"; ` +
+        `while [ ! -e "$SECURETEMP_PATH/go" ]; do sleep 0.05; done; exit 4`,
+    );
+    const p = await printed;
+    const waitFor = async (f: string) => {
+      for (let i = 0; i < 500 && !fs.existsSync(f); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(fs.existsSync(f)).toBe(true);
+    };
+    await waitFor(path.join(p, 'ready'));
+    let over = false;
+    void ended.then(() => (over = true));
+    child.kill('SIGTERM');
+    await waitFor(path.join(p, 'term')); // passed on, and the command lives on
+    await new Promise((r) => setTimeout(r, 200));
+    expect(over).toBe(false);
+    expect(fs.statSync(p).isDirectory()).toBe(true);
+    fs.writeFileSync(path.join(p, 'go'), '');
+    expect(await ended).toEqual({ code: 4, sig: null, stderr: '' });
+    expect(fs.existsSync(p)).toBe(false);
+  });
+
   it("Ctrl-C (SIGINT to the process group) ends the command, then securetemp removes the path and dies of SIGINT", async () => {
     const { child, printed, ended } = started(['-p', P], 'exec sleep 30', true);
     const p = await printed;
