@@ -177,6 +177,49 @@ describe.skipIf(!isLinux || !isRoot)('securetemp/tmp: dir exchanged with a link 
   });
 });
 
+describe.skipIf(!isLinux || !isRoot)('the addon with `beneath`: the handle is proven inside the root', () => {
+  // What tmp relies on, without a race: a dir that leads out when it is opened is refused
+  // with ERR_OUTSIDE_ROOT, whatever the path looked like (openat2 here, the walk up '..' in
+  // the portable build), and nothing is created.
+  const native: typeof import('../../src/_binding').native = require('../../dist/_binding.js').native;
+  const create = (root: string, rel: string, kind: 0 | 1) => native.createSync(rel, '', '', kind, 0, 0o600, ['made'], root);
+
+  it.each([
+    ['a link to a directory outside', 'attacker/evil'],
+    ['a path through that link', 'attacker/evil/.'],
+    ['".." above the root', '../outside'],
+    ['a relative link that climbs out', 'attacker/up'],
+  ])('%s: ERR_OUTSIDE_ROOT, nothing created', (_, rel) => {
+    const l = layout(`beneath-${rel.replace(/\W+/g, '-')}`);
+    fs.renameSync(l.swap, path.join(l.root, 'attacker', 'evil'));
+    fs.symlinkSync('../../outside', path.join(l.root, 'attacker', 'up'));
+    for (const kind of [0, 1] as const) {
+      expect(() => create(l.root, rel, kind)).toThrow(
+        expect.objectContaining({ code: 'ERR_OUTSIDE_ROOT', root: l.root, path: `${l.root}/${rel}` }),
+      );
+    }
+    expect(ls(l.outside)).toEqual([]);
+  });
+
+  it('inside: the root itself, a subdirectory, a relative link that stays inside', () => {
+    const l = layout('beneath-inside');
+    fs.symlinkSync('sub', path.join(l.root, 'attacker', 'near'));
+    const f = create(l.root, '', 0);
+    fs.closeSync(f[0]);
+    expect(create(l.root, 'attacker/sub', 1)).toBe('made');
+    expect(() => create(l.root, 'attacker/near', 1)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    expect(ls(l.root)).toEqual(['attacker', 'made']);
+    expect(ls(l.sub)).toEqual(['made']);
+  });
+
+  it('a missing directory or a file is the usual system error, with the path joined', () => {
+    const l = layout('beneath-errors');
+    fs.writeFileSync(path.join(l.root, 'file'), '');
+    expect(() => create(l.root, 'missing', 0)).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open', path: path.join(l.root, 'missing') }));
+    expect(() => create(l.root, 'file', 0)).toThrow(expect.objectContaining({ code: 'ENOTDIR', path: path.join(l.root, 'file') }));
+  });
+});
+
 describe.skipIf(!isLinux || !isRoot)('securetemp/tmp: the static checks still hold', () => {
   it('a dir that is a link out of tmpdir is refused before anything is opened; one inside is used', () => {
     const l = layout('static');
