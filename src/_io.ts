@@ -3,6 +3,7 @@
 // This keeps the sync and async forms from being two copies of the logic.
 // The calls go to a Backend: a descriptor, or memory (SpooledTemporaryFile).
 import * as fs from 'node:fs';
+import { fileClosed } from './_errors';
 
 export type Op =
   | { op: 'pread'; buf: Uint8Array; off: number; len: number; pos: number }
@@ -37,11 +38,76 @@ function unsupportedOp(o: Op): never {
   throw new Error(`securetemp internal error: ${o.op} on this backend`);
 }
 
-/** A descriptor: the operations are the fs calls (methods on the prototype: one small object per file). */
-class FdBackend implements Backend {
+/**
+ * A descriptor: the operations are the fs calls (methods on the prototype: one small object per
+ * file). It owns the number: each system call handed to the thread pool holds it until its
+ * callback, and a close asked for meanwhile (close(), closeSync(), the garbage collector, a
+ * worker's exit) happens after the last one, as FileHandle's close waits for its operations.
+ * A number closed under a pending call would be the next open()'s file by the time the call
+ * runs. A close that cannot wait is left to the last call's callback; if that never runs (the
+ * worker is gone), the descriptor stays open: a leak, never a number closed while in use.
+ */
+export class FdBackend implements Backend {
+  #users = 0; // system calls in flight (ours, streams', persist's, reopen's)
+  #closing = false;
+  #closeWhenIdle: ((err: NodeJS.ErrnoException | null) => void) | null = null;
+
   constructor(readonly fd: number) {}
 
+  /** The descriptor for one call in flight; release() when it has completed. */
+  acquire(): number {
+    if (this.#closing) throw fileClosed();
+    this.#users++;
+    return this.fd;
+  }
+
+  release(): void {
+    if (--this.#users > 0 || this.#closeWhenIdle === null) return;
+    const then = this.#closeWhenIdle;
+    this.#closeWhenIdle = null;
+    let err: NodeJS.ErrnoException | null = null;
+    try {
+      fs.closeSync(this.fd);
+    } catch (e) {
+      err = e as NodeJS.ErrnoException;
+    }
+    then(err);
+  }
+
+  /** Runs `f` with the descriptor held until its promise settles (persist, reopen). */
+  async hold<T>(f: () => Promise<T>): Promise<T> {
+    this.acquire();
+    try {
+      return await f();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Calls `call` on the descriptor, held until `call` calls back (a stream's read or write). */
+  call<A extends unknown[]>(call: (fd: number, done: (...r: A) => void) => void, cb: (...r: A) => void): void {
+    let fd: number;
+    try {
+      fd = this.acquire();
+    } catch (e) {
+      process.nextTick(cb, ...([e] as unknown as A));
+      return;
+    }
+    call(fd, (...r: A) => {
+      this.release();
+      cb(...r);
+    });
+  }
+
   sync(o: Op): number {
+    if (o.op === 'close') {
+      if (this.#closing) return 0;
+      this.#closing = true;
+      if (this.#users === 0) fs.closeSync(this.fd);
+      else this.#closeWhenIdle = closeFailed; // nobody waits: a failure can only be reported
+      return 0;
+    }
+    if (this.#closing) throw fileClosed();
     const fd = this.fd;
     switch (o.op) {
       case 'pread':
@@ -56,36 +122,47 @@ class FdBackend implements Backend {
       case 'fsync':
         fs.fsyncSync(fd);
         return 0;
-      case 'close':
-        fs.closeSync(fd);
-        return 0;
       default:
         return unsupportedOp(o);
     }
   }
 
   async(o: Op): Promise<number> {
-    const fd = this.fd;
     return new Promise((resolve, reject) => {
       const done = (err: NodeJS.ErrnoException | null, n?: number) => (err ? reject(err) : resolve(n ?? 0));
+      if (o.op === 'close') {
+        if (this.#closing) return resolve(0);
+        this.#closing = true;
+        if (this.#users === 0) return fs.close(this.fd, (err) => done(err, 0));
+        this.#closeWhenIdle = (err) => done(err, 0);
+        return;
+      }
+      const fd = this.acquire(); // throws (rejects) once closing
+      const then = (err: NodeJS.ErrnoException | null, n?: number) => {
+        this.release();
+        done(err, n);
+      };
       switch (o.op) {
         case 'pread':
-          return fs.read(fd, o.buf, o.off, o.len, o.pos, done);
+          return fs.read(fd, o.buf, o.off, o.len, o.pos, then);
         case 'pwrite':
-          return fs.write(fd, o.buf, o.off, o.len, o.pos, done);
+          return fs.write(fd, o.buf, o.off, o.len, o.pos, then);
         case 'size':
-          return fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)));
+          return fs.fstat(fd, (err, st) => then(err, err ? 0 : st.size));
         case 'ftruncate':
-          return fs.ftruncate(fd, o.len, (err) => done(err, 0));
+          return fs.ftruncate(fd, o.len, (err) => then(err, 0));
         case 'fsync':
-          return fs.fsync(fd, (err) => done(err, 0));
-        case 'close':
-          return fs.close(fd, (err) => done(err, 0));
+          return fs.fsync(fd, (err) => then(err, 0));
         default:
+          this.release();
           return unsupportedOp(o);
       }
     });
   }
+}
+
+function closeFailed(err: NodeJS.ErrnoException | null): void {
+  if (err) process.emitWarning(`closing a TempFile's descriptor after its last operation failed: ${err.message}`, 'ResourceWarning');
 }
 
 export function fdBackend(fd: number): Backend {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { native, KIND_UNNAMED } from './_binding';
 import { checkOptionsObject } from './_options';
-import { invalidArgType, invalidArgValue } from './_errors';
+import { fileClosed, invalidArgType, invalidArgValue } from './_errors';
 import { fileArgs, nativeArgs, FILE_KEYS, type TemporaryFileOptions } from './create';
 import { fdBackend, MemoryBackend, type Spiller } from './_io';
 import { TempFile, type FileState, type TempFileInit } from './tempfile';
@@ -25,6 +25,12 @@ interface Spool {
 function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativeArgs<typeof KIND_UNNAMED>>, cap: number): Spiller {
   const done = (fd: number) => {
     const st = spool.s!;
+    if (st.closed) {
+      // Closed while the file was being made (a worker's exit hook): the new descriptor is
+      // nobody's, and the state must not take a number again after its close.
+      fs.closeSync(fd);
+      throw fileClosed();
+    }
     spool.rolled = true;
     st.fd = fd;
     st.io = fdBackend(fd);

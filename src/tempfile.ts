@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
-import { fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
+import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject } from './_options';
 import { track, untrack, type Removable } from './_lifetime';
@@ -14,6 +14,14 @@ import { persistArgs, persistState, persistStateSync, reopenFd, reopenFdSync, ty
 /** The `close` given to streams on our descriptor: the file stays open until close(). */
 function keepOpen(_fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
   process.nextTick(cb, null);
+}
+
+/**
+ * Runs `f` (persist, reopen: a system call on the descriptor in the thread pool) with the
+ * descriptor held, so that no close (a worker's exit hook) frees the number under it.
+ */
+function holdingFd<T>(s: FileState, f: () => Promise<T>): Promise<T> {
+  return s.io instanceof FdBackend ? s.io.hold(f) : f();
 }
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
@@ -53,6 +61,9 @@ export interface TempFileInit {
 }
 
 type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
+type ReadCb = (err: NodeJS.ErrnoException | null, n: number, buf: Uint8Array) => void;
+type WriteCb = (err: NodeJS.ErrnoException | null, n: number, buf: Uint8Array) => void;
+type WritevCb = (err: NodeJS.ErrnoException | null, n: number, bufs: NodeJS.ArrayBufferView[]) => void;
 
 export interface ReadStreamOptions {
   start?: number;
@@ -255,8 +266,8 @@ function* closeIo(s: FileState): Io<void> {
 function closeStateSync(s: FileState): void {
   if (s.blen === 0 && s.beforeClose === null) {
     // Nothing to flush, nothing to remove: the common case, without the generator.
-    const fd = detach(s);
-    if (fd >= 0) fs.closeSync(fd);
+    // The backend closes now, or after the calls still in flight on the descriptor.
+    if (detach(s) >= 0) s.io.sync({ op: 'close' });
     return;
   }
   runSync(s, closeIo(s));
@@ -646,13 +657,21 @@ export class TempFile {
     const o = checkOptionsObject('options', options, ['start', 'end', 'highWaterMark', 'encoding', 'signal']);
     const fd = this.fd; // a spooled file moves to a real one
     this.flushSync();
+    const file = this;
     return fs.createReadStream('', {
       encoding: this.#enc ?? undefined,
       ...(o as ReadStreamOptions),
       fd,
       // Streams close their fd when destroyed even with autoClose: false; the descriptor
-      // belongs to this object, so the stream gets a close that does nothing.
-      fs: { open: fs.open, read: fs.read, close: keepOpen },
+      // belongs to this object, so the stream gets a close that does nothing. Its reads go
+      // through the object (see #onFd): the stream keeps the file alive, and a close waits
+      // for a read in flight.
+      fs: {
+        open: fs.open,
+        read: (_fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: ReadCb) =>
+          file.#onFd(cb, (d, done: ReadCb) => fs.read(d, buf, off, len, pos, done)),
+        close: keepOpen,
+      },
       autoClose: true,
       start: (o.start as number | undefined) ?? s.pos,
     });
@@ -669,14 +688,39 @@ export class TempFile {
     const fd = this.fd;
     this.flushSync();
     const start = (o.start as number | undefined) ?? (this.#info.append ? fs.fstatSync(fd).size : s.pos);
+    const file = this;
     return fs.createWriteStream('', {
       encoding: this.#enc ?? undefined,
       ...(o as WriteStreamOptions),
       fd,
-      fs: { open: fs.open, write: fs.write, writev: fs.writev, close: keepOpen },
+      fs: {
+        open: fs.open,
+        write: (_fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: WriteCb) =>
+          file.#onFd(cb, (d, done: WriteCb) => fs.write(d, buf, off, len, pos, done)),
+        writev: (_fd: number, bufs: NodeJS.ArrayBufferView[], pos: number, cb: WritevCb) =>
+          file.#onFd(cb, (d, done: WritevCb) => fs.writev(d, bufs, pos, done)),
+        close: keepOpen,
+      },
       autoClose: true,
       start,
     });
+  }
+
+  /**
+   * A stream's system call on this file's descriptor (finding 5: a stream used to get the bare
+   * number, so collecting the file, or closing it, closed the number under the stream, and
+   * the next open() in the process made it another file). The stream's fs functions call
+   * this method, so the stream keeps the object reachable until the stream itself is gone;
+   * the call holds the descriptor until it completes; after close() the stream fails with
+   * ERR_FILE_CLOSED instead of using a number that is no longer ours.
+   */
+  #onFd<A extends unknown[]>(cb: (...r: A) => void, call: (fd: number, done: (...r: A) => void) => void): void {
+    const s = this.#s;
+    if (s.closed || !(s.io instanceof FdBackend)) {
+      process.nextTick(cb, ...([fileClosed()] as unknown as A));
+      return;
+    }
+    s.io.call(call, cb);
   }
 
   // --- persist and reopen (the system calls are in persist.ts) ---
@@ -711,7 +755,7 @@ export class TempFile {
       const s = this.#open();
       const a = persistArgs(targetPath, options);
       await runAsync(s, this.#onDiskIo(s));
-      await persistState(s, a);
+      await holdingFd(s, () => persistState(s, a));
     });
   }
 
@@ -731,7 +775,7 @@ export class TempFile {
     return this.#enqueue(async () => {
       const s = this.#open();
       await runAsync(s, this.#onDiskIo(s));
-      return this.#reopened(await reopenFd(s));
+      return this.#reopened(await holdingFd(s, () => reopenFd(s)));
     });
   }
 
