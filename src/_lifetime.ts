@@ -44,11 +44,38 @@ export function untrack(r: Removable): void {
 
 const DEFAULT_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const signalHandlers = new Map<NodeJS.Signals, () => void>();
+let keepFirstInstalled = false;
+
+/**
+ * 'newListener': a listener prepended for one of our signals after ours would run first, and a
+ * `once` one would be gone when ours looks; ours is moved back in front right after (a
+ * microtask: before any signal can be dispatched). The application's listener stays in place,
+ * so the signal is still there for it, and it counts for ours.
+ */
+function keepFirst(event: string | symbol, listener: unknown): void {
+  const sig = event as NodeJS.Signals;
+  const h = signalHandlers.get(sig);
+  if (h === undefined || listener === h) return;
+  queueMicrotask(() => {
+    const list = process.listeners(sig);
+    if (signalHandlers.get(sig) !== h || list[0] === h || !list.includes(h)) return;
+    process.removeListener(sig, h); // the other listener remains: the signal stays caught
+    process.prependListener(sig, h);
+  });
+}
 
 /**
  * Opt in to cleaning up on these signals too: the handler removes everything registered,
  * then re-raises the signal with the default action, so the process dies as it would have.
  * Returns a function that removes the handlers again.
+ *
+ * Only when the signal is really going to end the process: if the application (or another
+ * library) listens for it too, the process survives it (SIGHUP to reload, SIGTERM to drain),
+ * and removing its directories and named files would free names it still uses, for anyone to
+ * plant a link at before its next write. Then the handler does nothing; if the application
+ * exits later, the 'exit' hook removes everything as usual. Whether anyone else listens is
+ * asked when the signal comes (listeners come and go), and ours is kept first so that a `once`
+ * listener, which removes itself before it runs, is still seen (see keepFirst).
  */
 export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SIGNALS): () => void {
   if (!Array.isArray(signals)) {
@@ -68,14 +95,20 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
   for (const sig of signals) {
     if (signalHandlers.has(sig)) continue;
     const handler = () => {
+      // Someone else handles it: the process does not die of it, so nothing is removed.
+      if (process.listeners(sig).some((l) => l !== handler)) return;
       cleanupAll();
       for (const [s, h] of signalHandlers) process.removeListener(s, h);
       signalHandlers.clear();
-      // With no listener left, the signal's default action applies: the process dies of it.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      // No listener left: the signal's default action applies, and the process dies of it.
+      process.kill(process.pid, sig);
     };
     signalHandlers.set(sig, handler);
-    process.on(sig, handler);
+    process.prependListener(sig, handler);
+    if (!keepFirstInstalled) {
+      keepFirstInstalled = true;
+      process.on('newListener', keepFirst);
+    }
     mine.push(sig);
   }
   return () => {
