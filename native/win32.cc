@@ -322,6 +322,52 @@ const char* st_strerror(int err) { return uv_strerror(err); }
 
 int st_tmpfile_known_unsupported(void) { return 1; }  // no O_TMPFILE on Windows
 
+// st_create_req::beneath: the directory to open, `dir` below the root.
+static std::string create_dir_path(const st_create_req& req) {
+  if (req.beneath.empty()) return req.dir;
+  if (req.dir.empty()) return req.beneath;
+  char last = req.beneath.back();
+  return (last == '\\' || last == '/') ? req.beneath + req.dir : req.beneath + "\\" + req.dir;
+}
+
+// The final path of a handle: reparse points (junctions, links) resolved, \\?\ form.
+static int final_path(HANDLE h, std::wstring* out) {
+  const DWORD flags = FILE_NAME_NORMALIZED | VOLUME_NAME_DOS;
+  DWORD n = GetFinalPathNameByHandleW(h, nullptr, 0, flags);
+  if (n == 0) return win32_to_uv(GetLastError());
+  out->assign(n, L'\0');
+  DWORD m = GetFinalPathNameByHandleW(h, &(*out)[0], n, flags);
+  if (m == 0) return win32_to_uv(GetLastError());
+  if (m >= n) return UV_EIO;  // changed between the two calls
+  out->resize(m);
+  return 0;
+}
+
+// With `beneath`: 0 when the directory handle `dir` is the root or inside it, compared by
+// the final paths of both handles (case-insensitive, as the file system), ST_EOUTSIDE when
+// it is not (a junction or link swapped in after the caller's check of the path). `dir` is
+// held without FILE_SHARE_DELETE, so it cannot be renamed while we create in it, and NTFS
+// refuses to rename a directory while a handle below it is open: the path checked stays
+// the path created in.
+static int check_beneath(const std::string& beneath, HANDLE dir) {
+  std::wstring wroot, r, d;
+  int rc = to_wide(beneath, &wroot);
+  if (rc < 0) return rc;
+  HANDLE root = CreateFileW(wroot.c_str(), FILE_READ_ATTRIBUTES, kShareAll, nullptr, OPEN_EXISTING,
+                            FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (root == INVALID_HANDLE_VALUE) return win32_to_uv(GetLastError());
+  rc = final_path(root, &r);
+  CloseHandle(root);
+  if (rc == 0) rc = final_path(dir, &d);
+  if (rc < 0) return rc;
+  while (!r.empty() && r.back() == L'\\') r.pop_back();  // a volume's root: \\?\C:\ -> \\?\C:
+  if (d.size() < r.size() ||
+      CompareStringOrdinal(d.c_str(), (int)r.size(), r.c_str(), (int)r.size(), TRUE) != CSTR_EQUAL ||
+      (d.size() > r.size() && d[r.size()] != L'\\'))
+    return ST_EOUTSIDE;
+  return 0;
+}
+
 int st_create(st_create_req* req) {
   req->syscall = "open";
   req->err_name.clear();
@@ -329,7 +375,7 @@ int st_create(st_create_req* req) {
     return UV_EINVAL;
 
   std::wstring wdir;
-  int rc = to_wide(req->dir, &wdir);
+  int rc = to_wide(create_dir_path(*req), &wdir);
   if (rc < 0) return rc;
 
   owner_only_sd sd;
@@ -356,6 +402,7 @@ int st_create(st_create_req* req) {
     rc = UV_ENOTDIR;
   }
   // No ST_EINSECURE check here: see the top of this file.
+  if (rc == 0 && !req->beneath.empty()) rc = check_beneath(req->beneath, dir);
   if (rc < 0) {
     CloseHandle(dir);
     return rc;
