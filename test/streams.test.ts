@@ -201,6 +201,58 @@ describe('createWriteStream', () => {
   });
 });
 
+// A stream uses the file's descriptor through the file (finding 5): it keeps the file alive, a
+// close waits for the stream's call in flight and is not undone by it, and a stream used after
+// close() fails with ERR_FILE_CLOSED instead of reaching a number that may be another file now.
+describe('streams and close()', () => {
+  it('await close() while a read stream is flowing: the descriptor is closed once it resolves, the stream fails cleanly', async () => {
+    const f = file();
+    f.writeSync(Buffer.alloc(1 << 20, 7));
+    const fd = f.fd;
+    const rs = f.createReadStream({ start: 0, highWaterMark: 4096 });
+    const got: Buffer[] = [];
+    const ended = new Promise<string | null>((resolve) => {
+      rs.on('data', (c) => got.push(c as Buffer));
+      rs.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? 'error'));
+      rs.on('end', () => resolve(null));
+    });
+    await new Promise((r) => rs.once('data', r)); // flowing: a read is in flight or about to be
+    await f.close();
+    expect(f.closed).toBe(true);
+    expect(() => fs.fstatSync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(await ended).toBe('ERR_FILE_CLOSED');
+    const all = Buffer.concat(got);
+    expect(all.length).toBeLessThan(1 << 20);
+    expect(all.every((b) => b === 7)).toBe(true);
+  });
+
+  it('a stream made before closeSync() and read after it fails with ERR_FILE_CLOSED, and reads nothing', async () => {
+    const f = file();
+    f.writeSync(Buffer.from('data'));
+    const rs = f.createReadStream({ start: 0 });
+    const ws = f.createWriteStream({ start: 0 });
+    f.closeSync();
+    await expect(readAll(rs)).rejects.toMatchObject({ code: 'ERR_FILE_CLOSED' });
+    await expect(pipeline(Readable.from([Buffer.from('late')]), ws)).rejects.toMatchObject({ code: 'ERR_FILE_CLOSED' });
+  });
+
+  it('writev (several chunks corked at once) goes to the file', async () => {
+    const f = file();
+    try {
+      const ws = f.createWriteStream();
+      ws.cork();
+      ws.write(Buffer.from('a'));
+      ws.write(Buffer.from('b'));
+      ws.write(Buffer.from('c'));
+      ws.uncork();
+      await new Promise<void>((resolve, reject) => ws.end(Buffer.from('d'), () => resolve()).on('error', reject));
+      expect(f.readSync()).toEqual(Buffer.from('abcd'));
+    } finally {
+      f.closeSync();
+    }
+  });
+});
+
 describe('stream refusals', () => {
   it('a mode that forbids reading refuses createReadStream; one that forbids writing refuses createWriteStream', async () => {
     const unsupported = expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' });
