@@ -650,7 +650,9 @@ export class TempFile {
    * A readable stream of the file from `start` (default: the current position) to `end`
    * (inclusive, default: end of file). Buffered writes are flushed first; the stream reads
    * at its own positions and does not move the file's. Text files default to their encoding.
-   * The file stays open until close(); close it after the stream has finished.
+   * The file stays open until close(); close it after the stream has finished. The stream keeps
+   * the file alive (no garbage collection under it); a close waits for the stream's read in
+   * flight, and the stream then fails with ERR_FILE_CLOSED.
    */
   createReadStream(options: ReadStreamOptions = {}): fs.ReadStream {
     const s = this.#checkRead('createReadStream');
@@ -680,7 +682,8 @@ export class TempFile {
   /**
    * A writable stream into the file from `start` (default: the current position; the end of
    * file in append modes). Buffered writes are flushed first; the stream writes at its own
-   * positions and does not move the file's.
+   * positions and does not move the file's. As with createReadStream, the stream keeps the file
+   * alive and fails with ERR_FILE_CLOSED once the file is closed.
    */
   createWriteStream(options: WriteStreamOptions = {}): fs.WriteStream {
     const s = this.#checkWrite('createWriteStream');
