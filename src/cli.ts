@@ -38,9 +38,10 @@ Files are created u+rw (0600), directories u+rwx (0700), minus the umask.
       --json          print {"path":"..."} instead of the bare name
       --cleanup-after COMMAND [ARG]...
                       (must come last) create, run COMMAND with the path in
-                        $SECURETEMP_PATH, then remove the file or directory
-                        (recursively, never following a link), whatever
-                        COMMAND's exit status; print nothing
+                        $SECURETEMP_PATH, then, once COMMAND has exited,
+                        remove the file or directory (recursively, never
+                        following a link), whatever its exit status; print
+                        nothing
       --help          display this help and exit
       --version       output version information and exit
 
