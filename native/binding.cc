@@ -332,7 +332,8 @@ void ReadBegin(const Napi::CallbackInfo& info, st_atomic_req* req) {
   req->create_perms = info[6].As<Napi::Number>().Uint32Value();
 }
 
-// [fd, dirfd, tmpName, flags, mode, uid, gid]; mode/uid/gid -1: no regular file was there.
+// [fd, dirfd, tmpName, flags, mode, uid, gid]; mode/uid/gid: what the trust rule kept of the
+// target (core.h), -1: nothing (no regular file there, or one not to be trusted).
 Napi::Value BeginResult(Napi::Env env, const st_atomic_req& req) {
   Napi::Array out = Napi::Array::New(env, 7);
   out.Set(0u, Napi::Number::New(env, req.fd));

@@ -131,7 +131,19 @@ enum st_atomic_flag {
   ST_ATOMIC_FSYNC = 4,       // fsync the file before the rename, the directory after it
   ST_ATOMIC_NO_DIRSYNC = 8,  // out of begin: the directory handle cannot be fsynced
   ST_ATOMIC_CHOWN = 16,      // commit: give the file set_uid/set_gid
+  ST_ATOMIC_UMASK_MODE = 32, // begin: the new file's mode is create_perms narrowed by the umask
+                             // (as for a new file) whatever is at the target; no mode is kept
 };
+
+// What begin keeps of a regular file at the target (the trust rule). Nothing from a file
+// the caller should not trust: one with more than one link, or one owned by another user
+// in a directory where others can add entries (sticky, group- or world-writable, or owned
+// by a user other than the caller and the file's owner). Such a target is treated as if
+// no file were there (mode/uid/gid -1, `untrusted` 1): a new file, create_perms narrowed
+// by the umask, the caller's. From a trusted file: its mode, set-user-ID and set-group-ID
+// bits only when the caller owns it; its owner and group (given back by commit as root).
+// All of it comes from the directory handle begin opens (fstat) and the target seen
+// through it (fstatat, no follow): the handle the rename goes through.
 
 // One atomic replacement of req->dir/req->name, in three calls (the descriptor and the
 // directory handle travel through JavaScript between them, which writes the data), or
@@ -150,7 +162,9 @@ struct st_atomic_req {
   int fd = -1;            // the temp file, usable with Node's fs
   int dirfd = -1;         // the directory handle (POSIX), -1 where there is none
   std::string tmp_name;   // the temp file's name, "" while it has none (O_TMPFILE)
-  long mode = -1, uid = -1, gid = -1;  // the replaced regular file's (mode -1: none there)
+  long mode = -1, uid = -1, gid = -1;  // what the trust rule keeps of the replaced regular
+                                       // file (-1: nothing; mode -1 too with UMASK_MODE)
+  int untrusted = 0;      // out of begin: a regular file was there, and gives nothing
   // out
   const char* syscall = "";
   std::string err_name;  // the name in dir the failed call names ("" = dir)
@@ -158,16 +172,16 @@ struct st_atomic_req {
   std::string leftover;  // a temp name that could not be removed after a failure
 };
 
-// Opens the directory, looks at the target (never following a link), creates the
-// temp file (O_TMPFILE, else O_CREAT|O_EXCL|O_NOFOLLOW with a fresh name): 0600 when
-// a regular file is there (commit gives it that file's mode), else create_perms,
+// Opens the directory, looks at the target (never following a link) and applies the
+// trust rule above, creates the temp file (O_TMPFILE, else O_CREAT|O_EXCL|O_NOFOLLOW
+// with a fresh name): 0600 when a mode is kept (commit gives it), else create_perms,
 // narrowed by the umask (and default ACLs) as for any new file.
 // On failure nothing is left open or on disk.
 int st_atomic_begin(st_atomic_req* req);
 
 // Gives the file its owner and mode: set_uid/set_gid with ST_ATOMIC_CHOWN, else,
-// running as root, the replaced file's owner and group (a new file would be root's);
-// set_mode, else the replaced file's mode. Then fsync, a name (O_TMPFILE: a link to a
+// running as root, the owner and group begin kept (uid/gid; a new file would be root's);
+// set_mode, else the mode begin kept, if any. Then fsync, a name (O_TMPFILE: a link to a
 // fresh name), the rename over the target, fsync of the directory. Success or not,
 // the temp name is gone afterwards and the directory handle is closed; so is req->fd
 // where ST_ATOMIC_CLOSES_FD (else the caller closes it).

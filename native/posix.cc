@@ -622,10 +622,29 @@ int st_link_fd(st_move_req* req) {
   return rc;
 }
 
+// The trust rule of core.h, on what the directory handle (dst) and the target seen through
+// it (st) showed.
+static void keep_of_target(st_atomic_req* req, const struct stat& dst, const struct stat& st) {
+  const uid_t me = geteuid();
+  const bool mine = st.st_uid == me;
+  const bool others_add = (dst.st_mode & (S_ISVTX | S_IWGRP | S_IWOTH)) != 0 ||
+                          (dst.st_uid != me && dst.st_uid != st.st_uid);
+  if (st.st_nlink > 1 || (!mine && others_add)) {
+    req->untrusted = 1;  // as if no file were there
+    return;
+  }
+  mode_t mode = st.st_mode & 07777;
+  if (!mine) mode &= ~(mode_t)(S_ISUID | S_ISGID);
+  req->mode = (req->flags & ST_ATOMIC_UMASK_MODE) ? -1 : (long)mode;
+  req->uid = (long)st.st_uid;
+  req->gid = (long)st.st_gid;
+}
+
 int st_atomic_begin(st_atomic_req* req) {
   req->fd = req->dirfd = -1;
   req->tmp_name.clear();
   req->mode = req->uid = req->gid = -1;
+  req->untrusted = 0;
   // Read access, so the directory can be fsynced after the rename. A directory we may
   // write but not read (0300) still works, without that fsync.
   int dirfd = retry_eintr_open(AT_FDCWD, req->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -640,17 +659,23 @@ int st_atomic_begin(st_atomic_req* req) {
     req->err_name.clear();
     return dirfd;
   }
-  // The target as it is, never through a link: a link there is replaced, not followed.
-  struct stat st;
+  // The directory as the handle has it, and the target as it is, never through a link:
+  // a link there is replaced, not followed.
+  struct stat dst, st;
+  if (fstat(dirfd, &dst) < 0) {
+    int e = -errno;
+    req->syscall = "fstat";
+    req->err_name.clear();
+    close(dirfd);
+    return e;
+  }
   int rc = 0;
   if (fstatat(dirfd, req->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISDIR(st.st_mode)) {
       rc = -EISDIR;
       req->syscall = "open";
     } else if (S_ISREG(st.st_mode)) {
-      req->mode = (long)(st.st_mode & 07777);
-      req->uid = (long)st.st_uid;
-      req->gid = (long)st.st_gid;
+      keep_of_target(req, dst, st);
     }
   } else if (errno != ENOENT) {
     rc = -errno;
@@ -713,8 +738,8 @@ int st_atomic_commit(st_atomic_req* req) {
   if (req->flags & ST_ATOMIC_CHOWN) {
     uid = req->set_uid;
     gid = req->set_gid;
-  } else if (req->mode >= 0 && geteuid() == 0) {
-    uid = req->uid;
+  } else if (req->uid >= 0 && geteuid() == 0) {
+    uid = req->uid;  // kept by begin's trust rule
     gid = req->gid;
   }
   // Owner first: fchown clears the set-user-ID and set-group-ID bits, fchmod sets them.

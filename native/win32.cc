@@ -875,6 +875,7 @@ int atomic_begin(st_atomic_req* req, HANDLE* keep) {
   c.suffix = req->suffix;
   c.names = req->names;
   c.kind = ST_KIND_FILE;
+  if (req->flags & ST_ATOMIC_UMASK_MODE) req->mode = -1;  // a new file's mode, whatever was there
   c.perms = req->mode >= 0 ? 0600 : req->create_perms;  // only owner-write counts here
   win_ctx ctx = {dir, nullptr, keep};  // the directory's inherited ACL: this file becomes the target
   rc = st_retry(&c, create_file_step, &ctx);

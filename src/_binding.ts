@@ -16,6 +16,8 @@ export const FLAG_FSYNC = 4;
 export const FLAG_NO_DIRSYNC = 8;
 /** atomicCommit/atomicWrite: give the file setUid/setGid. */
 export const FLAG_CHOWN = 16;
+/** atomicBegin/atomicWrite: a new file's mode (0o666 narrowed by the umask, by the kernel), whatever is at the target. */
+export const FLAG_UMASK_MODE = 32;
 /** rename/linkFd: fail with EEXIST rather than replace the destination. */
 export const MOVE_NOREPLACE = 1;
 
@@ -60,7 +62,7 @@ export type AtomicBeginArgs = readonly [
   createPerms: number,
 ];
 
-/** The temp file, and the file it replaces (mode/uid/gid -1: no regular file there). */
+/** The temp file, and what the trust rule kept of the file it replaces (core.h; -1: nothing). */
 export type AtomicBegun = [fd: number, dirfd: number, tmpName: string, flags: number, mode: number, uid: number, gid: number];
 
 /** What commit gives the file: setMode (-1: the replaced file's), setUid/setGid with FLAG_CHOWN. */

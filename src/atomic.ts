@@ -7,7 +7,7 @@
 // chunks written here with fs as they come, commit (owner and mode, fsync, name the file,
 // rename over the target, fsync the directory) or, on any failure, abort.
 import * as fs from 'node:fs';
-import { native, FLAG_CHOWN, FLAG_FSYNC, FLAG_NO_TMPFILE, type AtomicBegun } from './_binding';
+import { native, FLAG_CHOWN, FLAG_FSYNC, FLAG_NO_TMPFILE, FLAG_UMASK_MODE, type AtomicBegun } from './_binding';
 import { checkBoolean, checkFilePath, checkOptionsObject, checkPermissions, hiddenPrefix, type FilePath } from './_options';
 import { invalidArgType, invalidArgValue, type CodedError } from './_errors';
 import { candidateNames } from './_names';
@@ -23,9 +23,12 @@ export type AtomicDataSync = AtomicChunk | Iterable<AtomicChunk>;
 export type AtomicData = AtomicDataSync | AsyncIterable<AtomicChunk>;
 
 export interface WriteFileAtomicOptions {
-  /** Mode bits of the new file, exactly (default: the existing file's, else 0o666 & ~umask). */
+  /**
+   * Mode bits of the new file, exactly (default: the existing file's if it is trusted, without
+   * set-user-ID/set-group-ID unless the caller owns it; else 0o666 & ~umask).
+   */
   permissions?: number;
-  /** Owner and group of the new file (default: the existing file's when running as root). */
+  /** Owner and group of the new file (default: the existing file's when running as root, if it is trusted). */
   chown?: { uid: number; gid: number };
   /** fsync the file before the rename and the directory after it (default true). */
   fsync?: boolean;
@@ -40,7 +43,7 @@ const MAX_ID = 0xfffffffe; // uid_t/gid_t; -1 means "leave as it is"
 interface Job {
   t: FilePath;
   prefix: string;
-  flags: number; // FLAG_FSYNC, FLAG_CHOWN, FLAG_NO_TMPFILE
+  flags: number; // FLAG_FSYNC, FLAG_CHOWN, FLAG_NO_TMPFILE, FLAG_UMASK_MODE
   perms: number; // -1: the replaced file's, or as created for a new file
   uid: number; // with FLAG_CHOWN
   gid: number;
@@ -69,8 +72,8 @@ function chunkBytes(c: unknown, enc: BufferEncoding): Uint8Array {
   return b;
 }
 
-/** Every argument checked before anything is created. */
-function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boolean): Job {
+/** Every argument checked before anything is created. umaskMode: see writeFileAtomicUmaskMode. */
+function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boolean, umaskMode = false): Job {
   const o = checkOptionsObject('options', options, KEYS);
   let enc: BufferEncoding = 'utf8';
   if (o.encoding !== undefined) {
@@ -103,6 +106,7 @@ function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boo
   let flags = fsync ? FLAG_FSYNC : 0;
   if (o.chown !== undefined) flags |= FLAG_CHOWN;
   if (internals.forceNoTmpfile) flags |= FLAG_NO_TMPFILE;
+  if (umaskMode && o.permissions === undefined) flags |= FLAG_UMASK_MODE;
   return { t, prefix: hiddenPrefix(t.name), flags, perms, uid, gid, enc, bytes, chunks };
 }
 
@@ -112,8 +116,12 @@ function beginArgs(j: Job) {
   return [j.t.dir, j.t.name, j.prefix, SUFFIX, j.flags, candidateNames(j.prefix, SUFFIX), j.perms >= 0 ? 0o600 : 0o666] as const;
 }
 
-// The rule for owner and mode is the addon's (core.h, st_atomic_commit): the options when
-// given, else the replaced file's mode and, running as root, its owner and group.
+// The rule for owner and mode is the addon's (core.h: the trust rule, st_atomic_commit): the
+// options when given, else what begin kept of the replaced file: nothing from a file the caller
+// should not trust, set-user-ID/set-group-ID only from the caller's own, owner and group as root.
+// It is decided in the addon, on the directory handle the rename goes through and the target
+// seen through it: the one-shot call gives JavaScript no moment in between, and a path
+// looked at again here could lead elsewhere.
 function commitArgs(j: Job, b: AtomicBegun) {
   const [fd, dirfd, tmpName, flags, mode, uid, gid] = b;
   return [fd, dirfd, j.t.dir, j.t.name, tmpName, flags, mode, uid, gid, j.perms, j.uid, j.gid, j.prefix, SUFFIX, candidateNames(j.prefix, SUFFIX)] as const;
@@ -272,10 +280,17 @@ async function runAsync(j: Job): Promise<void> {
  * link), which is fsynced and renamed over `path`; then the directory is fsynced. Readers see
  * the old contents or the new, never a mix; on any failure the old file is untouched and no temp
  * file is left. An existing file's mode (and, as root, owner and group) is kept unless
- * `permissions`/`chown` say otherwise. A symbolic link at `path` is replaced, not followed.
+ * `permissions`/`chown` say otherwise, but nothing is taken from a file the caller should not
+ * trust (another user's in a directory where others can add entries, or one with more than one
+ * link), and set-user-ID/set-group-ID bits only from the caller's own file. A symbolic link at
+ * `path` is replaced, not followed.
  */
 export function writeFileAtomicSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
-  const j = prepare(path, data, options, false);
+  writeSync(path, data, options, false);
+}
+
+function writeSync(path: unknown, data: unknown, options: unknown, umaskMode: boolean): void {
+  const j = prepare(path, data, options, false, umaskMode);
   if (pending.has(j.t.path)) throw busy(j.t.path);
   runSync(j);
 }
@@ -285,11 +300,32 @@ export function writeFileAtomicSync(path: string | URL, data: AtomicDataSync, op
  * iterable or a Readable, written as it comes. Calls for the same path complete in call order.
  */
 export function writeFileAtomic(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions): Promise<void> {
+  return writeAsync(path, data, options, false);
+}
+
+function writeAsync(path: unknown, data: unknown, options: unknown, umaskMode: boolean): Promise<void> {
   let j: Job;
   try {
-    j = prepare(path, data, options, true);
+    j = prepare(path, data, options, true, umaskMode);
   } catch (e) {
     return Promise.reject(e);
   }
   return enqueue(j.t.path, () => runAsync(j));
+}
+
+// --- for securetemp/write-file-atomic ------------------------------------------------
+
+/**
+ * As writeFileAtomicSync, but without `permissions` the new file's mode is that of any new
+ * file, 0o666 narrowed by the umask, whatever is at `path`: write-file-atomic's `mode: false`.
+ * The kernel applies the umask at creation; it is never read (process.umask() would set it to 0
+ * for a moment, for every thread of the process). Not part of the public API.
+ */
+export function writeFileAtomicUmaskModeSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
+  writeSync(path, data, options, true);
+}
+
+/** The asynchronous form of writeFileAtomicUmaskModeSync. Not part of the public API. */
+export function writeFileAtomicUmaskMode(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions): Promise<void> {
+  return writeAsync(path, data, options, true);
 }

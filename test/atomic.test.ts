@@ -28,6 +28,7 @@ afterAll(() => s.remove());
 beforeEach(() => {
   dir = path.join(s.dir, `t${n++}`);
   fs.mkdirSync(dir);
+  fs.chmodSync(dir, 0o755); // nobody else adds entries: its files are trusted (see the rule below)
   target = path.join(dir, 'target');
 });
 afterEach(() => {
@@ -69,7 +70,7 @@ describe.each(paths)('through %s', (_, fallback) => {
       expect(ls(dir)).toEqual(['target']);
     });
 
-    it('replaces an existing file, keeping its mode (set-user-ID included)', async () => {
+    it('replaces an existing file, keeping its mode (set-user-ID included: the file is the caller\'s own)', async () => {
       fs.writeFileSync(target, 'old');
       fs.chmodSync(target, 0o4750);
       const ino = fs.statSync(target).ino;
@@ -93,10 +94,10 @@ describe.each(paths)('through %s', (_, fallback) => {
       }
     });
 
-    it.runIf(isRoot)('as root, keeps an existing file\'s owner and group; chown overrides', async () => {
+    it.runIf(isRoot)('as root, keeps an existing file\'s owner and group (set-user-ID dropped: not root\'s file); chown overrides', async () => {
       fs.writeFileSync(target, 'old');
       fs.chownSync(target, 65534, 65534);
-      fs.chmodSync(target, 0o640);
+      fs.chmodSync(target, 0o4640);
       await write(target, 'new');
       let st = fs.statSync(target);
       expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([65534, 65534, 0o640]);
@@ -106,6 +107,30 @@ describe.each(paths)('through %s', (_, fallback) => {
       await write(target, 'group only', { chown: { uid: -1, gid: 7 } });
       st = fs.statSync(target);
       expect([st.uid, st.gid]).toEqual([0, 7]); // a new file is root's; -1 leaves that
+    });
+
+    it.runIf(isRoot)('as root, takes nothing from a file it should not trust: another user\'s where others add entries, or one with two links', async () => {
+      const old = process.umask(0o022);
+      try {
+        for (const [dirMode, links] of [
+          [0o1777, 1],
+          [0o775, 1],
+          [0o755, 2],
+        ] as const) {
+          fs.chmodSync(dir, dirMode);
+          fs.writeFileSync(target, 'old');
+          fs.chownSync(target, 65534, 65534);
+          fs.chmodSync(target, 0o4666);
+          if (links > 1) fs.linkSync(target, path.join(dir, 'other-link'));
+          await write(target, 'new');
+          const st = fs.statSync(target);
+          expect([st.uid, st.gid, st.mode & 0o7777, st.nlink], dirMode.toString(8)).toEqual([0, 0, 0o644, 1]);
+          expect(read(target)).toBe('new');
+          fs.rmSync(path.join(dir, 'other-link'), { force: true });
+        }
+      } finally {
+        process.umask(old);
+      }
     });
 
     it('a symbolic link at path is replaced, never followed', async () => {

@@ -85,6 +85,12 @@ describe('at process end', () => {
     expect(r.left).toEqual([r.made.kept]);
   });
 
+  it('the function cleanupOnSignals() returns removes its handlers: SIGTERM then kills without cleanup, as without it', async () => {
+    const r = await run('sigterm-disposed', 'SIGTERM');
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.left.sort()).toEqual([r.made.dir, r.made.kept, ...(r.made.named ? [r.made.named] : [])].sort());
+  });
+
   it('SIGKILL: the unnamed file leaves nothing; named things stay (documented)', async () => {
     const r = await run('sigkill', 'SIGKILL');
     expect(r.signal).toBe('SIGKILL');
@@ -100,7 +106,7 @@ describe('a cleanup at exit that fails', () => {
       `const fs = require('fs');
        const t = require('securetemp');
        process.setgid(65534); process.setuid(65534);
-       const parent = fs.mkdtempSync('/tmp/securetemp-exit-');
+       const parent = fs.mkdtempSync(require('path').join(require('os').tmpdir(), 'securetemp-exit-'));
        const d = t.TemporaryDirectorySync({ dir: parent });
        fs.chmodSync(parent, 0o500); // the directory can no longer be removed from it
        process.on('exit', () => { fs.chmodSync(parent, 0o700); });

@@ -80,7 +80,7 @@ export interface WriteFileAtomicOptions {
   encoding?: BufferEncoding | null | undefined;
   /** fsync the file before the rename and the directory after it (default true). */
   fsync?: boolean | undefined;
-  /** Permission bits of the new file, exactly (default: the replaced file's); false: 0o666 & ~umask. */
+  /** Permission bits of the new file, exactly (default: the replaced file's, if it is trusted: see writeFileAtomic); false: 0o666 & ~umask. */
   mode?: number | false | null | undefined;
   /**
    * Called once the temp file exists, before data is written (awaited by the async form), with
