@@ -2,7 +2,8 @@
 // [options], [callback]) and .sync — on securetemp's writeFileAtomic: the temp file is created
 // exclusively (O_TMPFILE, else O_EXCL|O_NOFOLLOW with a CSPRNG name), its mode and owner set
 // through the descriptor, the directory fsynced after the rename.
-import { writeFileAtomic as atomic, writeFileAtomicSync as atomicSync, type WriteFileAtomicOptions } from '../atomic';
+import * as atomics from '../atomic';
+import type { WriteFileAtomicOptions } from '../atomic';
 import { checkMode } from './_tmp-options';
 import type * as types from './_types';
 
@@ -10,6 +11,8 @@ interface Call {
   path: string | URL;
   bytes: NodeJS.ArrayBufferView;
   options: WriteFileAtomicOptions;
+  /** mode: false: the mode of any new file, 0o666 narrowed by the umask (by the kernel). */
+  umaskMode: boolean;
   created: ((tmpfile: null) => unknown) | null;
 }
 
@@ -24,8 +27,11 @@ function bytesOf(data: unknown, encoding: unknown): NodeJS.ArrayBufferView {
 function prepare(filename: unknown, data: unknown, options: unknown): Call {
   const o = (typeof options === 'string' ? { encoding: options } : (options ?? {})) as types.WriteFileAtomicOptions;
   const st: WriteFileAtomicOptions = { fsync: o.fsync !== false };
-  if (o.mode === false) st.permissions = 0o666 & ~process.umask(); // its README: "the system default permissions"
-  else if (o.mode === 0) st.permissions = 0;
+  // mode: false, its README's "the system default permissions": 0o666 & ~umask, applied by the
+  // kernel at creation. The umask is never read: process.umask() sets it to 0 for a moment, for
+  // every thread of the process (a file another thread creates meanwhile comes out 0666).
+  const umaskMode = o.mode === false;
+  if (o.mode === 0) st.permissions = 0;
   else if (o.mode !== undefined && o.mode !== null) {
     // chmod ignores the file type bits, so a stat().mode works there: here too
     const m = checkMode(typeof o.mode === 'number' && o.mode > 0 ? o.mode & 0o7777 : o.mode);
@@ -34,7 +40,7 @@ function prepare(filename: unknown, data: unknown, options: unknown): Call {
   if (o.chown === false) st.chown = { uid: -1, gid: -1 }; // no chown: the file stays as created
   else if (o.chown !== undefined && o.chown !== null) st.chown = { uid: o.chown.uid, gid: o.chown.gid };
   const created = typeof o.tmpfileCreated === 'function' ? o.tmpfileCreated : null;
-  return { path: filename as string | URL, bytes: bytesOf(data, o.encoding), options: st, created };
+  return { path: filename as string | URL, bytes: bytesOf(data, o.encoding), options: st, umaskMode, created };
 }
 
 /**
@@ -56,6 +62,7 @@ function withoutChown(c: Call): Call {
 }
 
 function runSync(c: Call): void {
+  const atomicSync = c.umaskMode ? atomics.writeFileAtomicUmaskModeSync : atomics.writeFileAtomicSync;
   // tmpfileCreated must run once the temp file exists: the data is handed over as an iterable,
   // whose first step securetemp takes after creating the file.
   if (c.created === null) return atomicSync(c.path, c.bytes, c.options);
@@ -68,6 +75,7 @@ function runSync(c: Call): void {
 }
 
 async function run(c: Call): Promise<void> {
+  const atomic = c.umaskMode ? atomics.writeFileAtomicUmaskMode : atomics.writeFileAtomic;
   if (c.created === null) return atomic(c.path, c.bytes, c.options);
   const created = c.created;
   async function* announced() {
