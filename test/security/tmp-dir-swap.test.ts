@@ -182,7 +182,12 @@ describe.skipIf(!isLinux || !isRoot)('the addon with `beneath`: the handle is pr
   // with ERR_OUTSIDE_ROOT, whatever the path looked like (openat2 here, the walk up '..' in
   // the portable build), and nothing is created.
   const native: typeof import('../../src/_binding').native = require('../../dist/_binding.js').native;
-  const create = (root: string, rel: string, kind: 0 | 1) => native.createSync(rel, '', '', kind, 0, 0o600, ['made'], root);
+  function create(root: string, rel: string, kind: 0): [fd: number, name: string];
+  function create(root: string, rel: string, kind: 1): string;
+  function create(root: string, rel: string, kind: 0 | 1): unknown;
+  function create(root: string, rel: string, kind: 0 | 1): unknown {
+    return native.createSync(rel, '', '', kind, 0, 0o600, ['made'], root);
+  }
 
   it.each([
     ['a link to a directory outside', 'attacker/evil'],
