@@ -217,6 +217,10 @@ static int open_beneath(st_create_req* req) {
     }
     if (fd == -EXDEV) fd = ST_EOUTSIDE;
     if (fd == -ENOSYS) g_openat2_unsupported.store(1, std::memory_order_relaxed);
+    // EPERM is what older container seccomp profiles answer for a system call they do not
+    // know; opening a directory O_PATH has no EPERM of its own, and the walk below reports
+    // whatever a real denial is.
+    if (fd == -EPERM) fd = -ENOSYS;
   }
 #endif
   if (fd == -ENOSYS) {

@@ -13,8 +13,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Tmp from 'securetemp/tmp';
-import { ROOT, isLinux, isRoot, ls, scratch } from '../_helpers';
-import { NOBODY } from './_security';
+import { ROOT, isLinux, isRoot, linuxExtras, ls, scratch } from '../_helpers';
+import { NOBODY, requireStrace } from './_security';
 
 const require = createRequire(import.meta.url);
 const tmp: typeof Tmp = require('securetemp/tmp');
@@ -222,6 +222,33 @@ describe.skipIf(!isLinux || !isRoot)('the addon with `beneath`: the handle is pr
     fs.writeFileSync(path.join(l.root, 'file'), '');
     expect(() => create(l.root, 'missing', 0)).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open', path: path.join(l.root, 'missing') }));
     expect(() => create(l.root, 'file', 0)).toThrow(expect.objectContaining({ code: 'ENOTDIR', path: path.join(l.root, 'file') }));
+  });
+});
+
+describe.skipIf(!linuxExtras || !isRoot)('openat2 missing (ENOSYS: a kernel before 5.6) or refused (EPERM: an older container seccomp profile)', () => {
+  // strace makes every openat2 fail so; the walk up '..' must take over with the same results.
+  it.each(['ENOSYS', 'EPERM'])('%s: created inside, refused outside, as with openat2', (err) => {
+    requireStrace();
+    const l = layout(`no-openat2-${err}`);
+    fs.renameSync(l.swap, path.join(l.root, 'attacker', 'evil'));
+    const log = path.join(s.dir, `strace-${err}.log`);
+    const code = `const { native } = require('./dist/_binding.js'); const out = [];
+      for (const rel of ['attacker/sub', 'attacker/sub', 'attacker/evil', '../outside']) {
+        try { out.push(native.createSync(rel, '', '', 1, 0, 0o700, null, ${JSON.stringify(l.root)})); } catch (e) { out.push(e.code); }
+      }
+      console.log(JSON.stringify(out));`;
+    const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat2', '-e', `inject=openat2:error=${err}`, process.execPath, '-e', code], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as string[];
+    expect(out.slice(2)).toEqual(['ERR_OUTSIDE_ROOT', 'ERR_OUTSIDE_ROOT']);
+    expect(ls(l.sub).sort()).toEqual(out.slice(0, 2).sort());
+    expect(ls(l.outside)).toEqual([]);
+    // openat2 was really tried and refused (ENOSYS: once, then known missing for the process).
+    const tried = fs.readFileSync(log, 'utf8').split('\n').filter((line) => line.includes('openat2(') && line.includes(`= -1 ${err}`));
+    expect(tried.length).toBe(err === 'ENOSYS' ? 1 : 4);
   });
 });
 
