@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // one private root for the whole run, as TMPDIR/TEMP/TMP; removed at the end (test/_tmproot.ts)
+    globalSetup: ['./test/_tmproot.ts'],
   },
 });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type TmpPromise from 'securetemp/tmp-promise';
 import type Tmp from 'securetemp/tmp';
 import { runNode, scratch } from './_helpers';
@@ -127,15 +127,28 @@ describe('the README examples of tmp-promise, against securetemp/tmp-promise', (
   });
 
   // The README writes the template as '/tmp/tmp-XXXXXX': a path inside the temporary directory.
-  const inTmp = fs.realpathSync(os.tmpdir()) === '/tmp';
+  // So this one test sets the run's private root (test/_tmproot.ts) aside for the real /tmp,
+  // and removes what it made there even when it fails.
+  const inTmp = fs.realpathSync('/tmp') === '/tmp';
   it.runIf(inTmp)("mkstemp like: dir, dirSync, tmpName, tmpNameSync with template '/tmp/tmp-XXXXXX', literally", async () => {
-    const o = await tmp.dir({ template: '/tmp/tmp-XXXXXX' });
-    const tmpobj = tmp.dirSync({ template: '/tmp/tmp-XXXXXX' });
-    const names = [await tmp.tmpName({ template: '/tmp/tmp-XXXXXX' }), tmp.tmpNameSync({ template: '/tmp/tmp-XXXXXX' })];
-    for (const p of [o.path, tmpobj.name, ...names]) expect(p).toMatch(/^\/tmp\/tmp-[0-9A-Za-z]{6}$/);
-    expect(modeOf(o.path)).toBe(0o700 & ~umask);
-    await o.cleanup();
-    tmpobj.removeCallback();
+    vi.stubEnv('TMPDIR', '/tmp');
+    const made: string[] = [];
+    try {
+      expect(os.tmpdir()).toBe('/tmp');
+      const o = await tmp.dir({ template: '/tmp/tmp-XXXXXX' });
+      made.push(o.path);
+      const tmpobj = tmp.dirSync({ template: '/tmp/tmp-XXXXXX' });
+      made.push(tmpobj.name);
+      const names = [await tmp.tmpName({ template: '/tmp/tmp-XXXXXX' }), tmp.tmpNameSync({ template: '/tmp/tmp-XXXXXX' })];
+      for (const p of [o.path, tmpobj.name, ...names]) expect(p).toMatch(/^\/tmp\/tmp-[0-9A-Za-z]{6}$/);
+      expect(modeOf(o.path)).toBe(0o700 & ~umask);
+      await o.cleanup();
+      tmpobj.removeCallback();
+      for (const p of made) expect(fs.existsSync(p)).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+      for (const p of made) fs.rmSync(p, { recursive: true, force: true });
+    }
   });
 
   it('mkstemp like, wherever the temporary directory is: template `${tmpdir}/tmp-XXXXXX`', async () => {

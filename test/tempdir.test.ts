@@ -1,6 +1,7 @@
 // TemporaryDirectory: removal that never follows a link out of the directory, survives
 // hostile trees and a directory swapped for a symlink mid-removal, and reports errors.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fork } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,7 +121,7 @@ describe('TemporaryDirectory', () => {
        const t = require('securetemp');
        // loaded as root: the checkout may not be readable by nobody
        process.setgid(65534); process.setuid(65534);
-       const d = t.TemporaryDirectorySync({ dir: '/tmp' });
+       const d = t.TemporaryDirectorySync({ dir: require('os').tmpdir() });
        fs.mkdirSync(path.join(d.path, 'ro/inner'), { recursive: true });
        fs.writeFileSync(path.join(d.path, 'ro/inner/f'), '1');
        fs.chmodSync(path.join(d.path, 'ro/inner'), 0o500);
@@ -139,7 +140,7 @@ describe('TemporaryDirectory', () => {
 
   it.runIf(isRoot)('removes everything it can, then throws the first error (ignoreCleanupErrors: false)', () => {
     // A subdirectory owned by root inside a directory of 'nobody': nobody cannot empty it.
-    const base = fs.mkdtempSync('/tmp/securetemp-perm-');
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'securetemp-perm-'));
     fs.chmodSync(base, 0o755);
     const r = runNode(
       `const fs = require('fs'), path = require('path');
@@ -181,7 +182,7 @@ describe('TemporaryDirectory', () => {
        const t = require('securetemp');
        // loaded as root: the checkout may not be readable by nobody
        process.setgid(65534); process.setuid(65534);
-       const parent = fs.mkdtempSync('/tmp/securetemp-parent-');
+       const parent = fs.mkdtempSync(path.join(require('os').tmpdir(), 'securetemp-parent-'));
        const d = t.TemporaryDirectorySync({ dir: parent });
        fs.writeFileSync(path.join(d.path, 'f'), '1');
        fs.chmodSync(parent, 0o500);

@@ -20,8 +20,9 @@ beforeAll(() => {
 afterAll(() => s.remove());
 
 // In the child: where gettempdir() settles, then what each creator does with no dir given.
+// What it makes it removes before it prints: where TMPDIR is skipped that is the real /tmp.
 const PROBE = `
-  const out = { tempdir: t.gettempdir(), made: {} };
+  const out = { tempdir: t.gettempdir(), made: {} }, made = [];
   const tries = {
     mkstemp: () => { const r = t.mkstempSync(); fs.closeSync(r.fd); return r.path; },
     mkdtemp: () => t.mkdtempSync(),
@@ -31,9 +32,10 @@ const PROBE = `
     'TemporaryFile (create-then-unlink)': () => { internals.forceNoTmpfile = true; try { t.TemporaryFileSync().closeSync(); } finally { internals.forceNoTmpfile = false; } return null; },
   };
   for (const [k, f] of Object.entries(tries)) {
-    try { const p = f(); out.made[k] = p === null ? 'ok (unnamed)' : path.dirname(p) === out.tempdir ? 'in tempdir' : p; }
+    try { const p = f(); if (p !== null) made.push(p); out.made[k] = p === null ? 'ok (unnamed)' : path.dirname(p) === out.tempdir ? 'in tempdir' : p; }
     catch (e) { out.made[k] = e.code + (e.message.includes(out.tempdir) ? ' (names it)' : ''); }
   }
+  for (const p of made) fs.rmSync(p, { recursive: true });
   console.log(JSON.stringify(out));
 `;
 
