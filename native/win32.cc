@@ -26,7 +26,9 @@
 #include <windows.h>
 #include <winternl.h>
 #include <bcrypt.h>
+#include <aclapi.h>
 
+#include <cstring>
 #include <cwchar>
 #include <set>
 #include <string>
@@ -133,9 +135,49 @@ int check_name(const std::wstring& name) {
   return 0;
 }
 
+// A directory path whose parts Win32 would rewrite: a part ending in a dot or a
+// space ("foo." or "foo ") is opened as "foo", while the path handed back would
+// keep the dot, and Node's fs (\\?\ paths, taken literally) would reach
+// "foo.", a different directory someone else may create. Refused (EINVAL), as
+// src/_names.ts refuses it before the addon is called. "." and ".." are left to
+// the normalisation that removes them.
+int check_dir_path(const std::wstring& path) {
+  size_t start = 0;
+  for (;;) {
+    size_t end = path.find_first_of(L"\\/", start);
+    std::wstring part = path.substr(start, end == std::wstring::npos ? std::wstring::npos : end - start);
+    if (!part.empty() && part != L"." && part != L".." && (part.back() == L'.' || part.back() == L' '))
+      return UV_EINVAL;
+    if (end == std::wstring::npos) return 0;
+    start = end + 1;
+  }
+}
+
+// TokenUser or TokenOwner of the process token, into `out` (aligned: operator new).
+// Never the thread's token: a thread that impersonates another user (async work runs
+// on libuv's pool threads, sync work on the caller's) would give sync and async
+// creation different ACLs.
+int process_token_info(TOKEN_INFORMATION_CLASS cls, std::vector<unsigned char>* out) {
+  HANDLE token = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return win32_to_uv(GetLastError());
+  DWORD len = 0;
+  GetTokenInformation(token, cls, nullptr, 0, &len);
+  DWORD err = GetLastError();
+  if (len == 0 || err != ERROR_INSUFFICIENT_BUFFER) {
+    CloseHandle(token);
+    return win32_to_uv(err);
+  }
+  out->assign(len, 0);
+  BOOL ok = GetTokenInformation(token, cls, out->data(), len, &len);
+  err = GetLastError();
+  CloseHandle(token);
+  return ok ? 0 : win32_to_uv(err);
+}
+
 // An absolute security descriptor: a protected DACL (nothing inherited from
-// the directory) with one ACE, full control for the user the calling thread
-// runs as. A directory's ACE is inheritable, so what is created inside gets it.
+// the directory) with one ACE, full control for the user the process runs as
+// (its process token, whatever the calling thread impersonates). A directory's
+// ACE is inheritable, so what is created inside gets it.
 struct owner_only_sd {
   SECURITY_DESCRIPTOR sd;
   std::vector<unsigned char> token_user;  // TOKEN_USER and the SID it points into
@@ -143,25 +185,8 @@ struct owner_only_sd {
 };
 
 int build_owner_only_sd(owner_only_sd* out, bool inheritable) {
-  HANDLE token = nullptr;
-  if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &token)) {
-    DWORD err = GetLastError();
-    if (err != ERROR_NO_TOKEN) return win32_to_uv(err);
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return win32_to_uv(GetLastError());
-  }
-  DWORD len = 0;
-  GetTokenInformation(token, TokenUser, nullptr, 0, &len);
-  DWORD err = GetLastError();
-  if (len == 0 || err != ERROR_INSUFFICIENT_BUFFER) {
-    CloseHandle(token);
-    return win32_to_uv(err);
-  }
-  // A vector's buffer comes from operator new: aligned for TOKEN_USER and ACL.
-  out->token_user.assign(len, 0);
-  BOOL ok = GetTokenInformation(token, TokenUser, out->token_user.data(), len, &len);
-  err = GetLastError();
-  CloseHandle(token);
-  if (!ok) return win32_to_uv(err);
+  int rc = process_token_info(TokenUser, &out->token_user);
+  if (rc < 0) return rc;
   PSID sid = reinterpret_cast<TOKEN_USER*>(out->token_user.data())->User.Sid;
 
   DWORD acl_len = sizeof(ACL) + sizeof(ACCESS_ALLOWED_ACE) - sizeof(DWORD) + GetLengthSid(sid);
@@ -216,20 +241,24 @@ bool same_file(HANDLE a, HANDLE b) {
 // free C runtime fd): remove the file we just made, and only that file. The
 // creating handle has no DELETE access (it would make every other opener need
 // FILE_SHARE_DELETE), so the name is opened again and checked to be ours.
-void remove_created(HANDLE dir, const std::wstring& name, HANDLE created) {
+// Returns 0 when the name is gone or no longer ours, else the failure.
+int remove_created(HANDLE dir, const std::wstring& name, HANDLE created) {
   HANDLE h;
-  if (create_at(dir, name, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, 0, FILE_OPEN,
-                FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT, nullptr, &h) < 0)
-    return;
+  NTSTATUS st = create_at(dir, name, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, 0, FILE_OPEN,
+                          FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT, nullptr, &h);
+  if (st == (NTSTATUS)0xC0000034L || st == kStatusDeletePending) return 0;  // OBJECT_NAME_NOT_FOUND
+  if (st < 0) return nt_to_uv(st);
+  int rc = 0;
   if (same_file(h, created)) {
     FILE_BASIC_INFO basic = {};
     basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;  // a read-only file cannot be deleted
     SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic);
     FILE_DISPOSITION_INFO disp = {};
     disp.DeleteFile = TRUE;
-    SetFileInformationByHandle(h, FileDispositionInfo, &disp, sizeof disp);
+    if (!SetFileInformationByHandle(h, FileDispositionInfo, &disp, sizeof disp)) rc = win32_to_uv(GetLastError());
   }
   CloseHandle(h);
+  return rc;
 }
 
 // One creation attempt of a file; delete_on_close makes it ST_KIND_UNNAMED.
@@ -376,6 +405,7 @@ int st_create(st_create_req* req) {
 
   std::wstring wdir;
   int rc = to_wide(create_dir_path(*req), &wdir);
+  if (rc == 0) rc = check_dir_path(wdir);
   if (rc < 0) return rc;
 
   owner_only_sd sd;
@@ -756,15 +786,30 @@ int st_remove_tree(st_remove_req* req) {
 //
 // - A delete-on-close file (ST_KIND_UNNAMED) cannot be given a name: Windows has
 //   no way to cancel FILE_FLAG_DELETE_ON_CLOSE. st_link_fd says so (ENOTSUP).
-// - Renames are MoveFileExW on full \\?\ paths, with MOVEFILE_REPLACE_EXISTING
+// - st_rename: MoveFileExW on full \\?\ paths, with MOVEFILE_REPLACE_EXISTING
 //   unless ST_MOVE_NOREPLACE; our handles share delete access, so an open file
 //   can be renamed.
-// - Atomic replacement: the temp file is created exclusively (FILE_CREATE, never
-//   through a reparse point) with a fresh name in the target's directory and the
-//   ACL that directory gives new files (it becomes the target: the owner-only DACL
-//   of temp files would be wrong there). The descriptor belongs to Node's C runtime,
-//   so JavaScript closes it (ST_ATOMIC_CLOSES_FD = 0); there is no directory
-//   handle to fsync (NTFS journals the rename; MOVEFILE_WRITE_THROUGH waits for it).
+// - Atomic replacement: the directory is opened once, in begin, and that handle is
+//   kept until commit or abort has finished (it travels through JavaScript as
+//   req->dirfd, a HANDLE value: Windows handles fit in 32 bits). Everything else is
+//   relative to it: the target is looked at, the temp file created exclusively
+//   (FILE_CREATE, never through a reparse point) with a fresh name, then opened
+//   again for DELETE, checked to be the file we created (volume and file index), and
+//   renamed over the target through that handle (FileRenameInformation with
+//   RootDirectory: no path is resolved again); a failure removes it through a handle
+//   opened the same way. The descriptor belongs to Node's C runtime, so JavaScript
+//   closes it (ST_ATOMIC_CLOSES_FD = 0); there is no directory to fsync (NTFS
+//   journals the rename; with ST_ATOMIC_FSYNC the renaming handle is opened with
+//   FILE_WRITE_THROUGH, as MoveFileExW's MOVEFILE_WRITE_THROUGH does).
+// - The temp file's DACL: the replaced file's, copied at creation (never wider while
+//   it is written), when that file is trusted: owned by the user of the process token
+//   (or its default owner, e.g. Administrators for an elevated process) and with one
+//   link. Otherwise (no file there, or one not to be trusted: another user's, or a
+//   hard link to something else) it gets what the directory gives new files, and
+//   nothing else is taken from the target either (its read-only attribute included):
+//   the trust rule of core.h (finding 4), as posix.cc applies it to mode and owner
+//   (req->untrusted says so). ST_ATOMIC_UMASK_MODE (a new file's mode) drops the
+//   read-only attribute only: a trusted target's DACL is its access list, still kept.
 //   Owner and group are not changed (POSIX only); mode: only owner-write counts,
 //   as FILE_ATTRIBUTE_READONLY.
 
@@ -772,12 +817,17 @@ const int ST_ATOMIC_CLOSES_FD = 0;
 
 namespace {
 
+const ULONG kFileRenameInformation = 10;
+
 // The \\?\ form of an absolute UTF-8 path, as Node's fs passes it to Windows.
+// A path with a part Win32 would rewrite (check_dir_path) is refused.
 int full_wide(const std::string& utf8, std::wstring* out) {
   std::wstring given;
   int rc = to_wide(utf8, &given);
   if (rc < 0) return rc;
   if (given.empty()) return UV_EINVAL;
+  rc = check_dir_path(given);
+  if (rc < 0) return rc;
   std::wstring full(MAX_PATH, L'\0');
   for (;;) {
     DWORD n = GetFullPathNameW(given.c_str(), (DWORD)full.size(), &full[0], nullptr);
@@ -812,27 +862,93 @@ HANDLE open_dir(const std::string& dir, int* rc) {
   if (*rc < 0) return INVALID_HANDLE_VALUE;
   HANDLE h = CreateFileW(wdir.c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES, kShareAll, nullptr,
                          OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
-  if (h == INVALID_HANDLE_VALUE) *rc = win32_to_uv(GetLastError());
+  if (h == INVALID_HANDLE_VALUE) {
+    *rc = win32_to_uv(GetLastError());
+    return h;
+  }
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(h, &info)) {
+    *rc = win32_to_uv(GetLastError());
+  } else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    *rc = UV_ENOTDIR;
+  }
+  if (*rc < 0) {
+    CloseHandle(h);
+    return INVALID_HANDLE_VALUE;
+  }
   return h;
 }
 
-// Removes the temp file `name` in `dir` if it is still the file `h` is open on.
-int remove_temp(const std::string& dir, const std::string& name, HANDLE h) {
+// The directory handle as it travels in req->dirfd (-1: none; never a file handle).
+int handle_to_int(HANDLE h) { return h == INVALID_HANDLE_VALUE ? -1 : (int)(intptr_t)h; }
+HANDLE int_to_handle(int v) { return v == -1 ? INVALID_HANDLE_VALUE : (HANDLE)(intptr_t)v; }
+
+void close_dir(st_atomic_req* req) {
+  HANDLE dir = int_to_handle(req->dirfd);
+  if (dir != INVALID_HANDLE_VALUE) CloseHandle(dir);
+  req->dirfd = -1;
+}
+
+// Removes the temp file `name` in the directory `dir` if it is still the file `h` is open on.
+int remove_temp(HANDLE dir, const std::string& name, HANDLE h) {
+  if (dir == INVALID_HANDLE_VALUE) return UV_EBADF;
   std::wstring wname;
   int rc = to_wide(name, &wname);
   if (rc < 0) return rc;
-  HANDLE d = open_dir(dir, &rc);
-  if (d == INVALID_HANDLE_VALUE) return rc;
-  remove_created(d, wname, h);
-  CloseHandle(d);
-  return 0;
+  return remove_created(dir, wname, h);
+}
+
+// A copy of the target's DACL, as a security descriptor for the temp file's creation.
+struct target_dacl {
+  SECURITY_DESCRIPTOR sd;
+  PSECURITY_DESCRIPTOR got = nullptr;  // GetSecurityInfo's buffer; the DACL points into it
+  ~target_dacl() {
+    if (got != nullptr) LocalFree(got);
+  }
+};
+
+bool sid_in(const std::vector<unsigned char>& buf, PSID sid, bool owner_class) {
+  if (buf.empty() || sid == nullptr) return false;
+  PSID mine = owner_class ? reinterpret_cast<const TOKEN_OWNER*>(buf.data())->Owner
+                          : reinterpret_cast<const TOKEN_USER*>(buf.data())->User.Sid;
+  return mine != nullptr && EqualSid(mine, sid);
+}
+
+// Fills *out with the target's DACL when the target (open with READ_CONTROL) is trusted:
+// owned by the process token's user or default owner, one link. 1: copied; 0: not trusted.
+int trusted_dacl(HANDLE t, const BY_HANDLE_FILE_INFORMATION& info, target_dacl* out) {
+  if (info.nNumberOfLinks != 1) return 0;
+  PSID owner = nullptr;
+  PACL dacl = nullptr;
+  DWORD err = GetSecurityInfo(t, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                              &owner, nullptr, &dacl, nullptr, &out->got);
+  if (err != ERROR_SUCCESS) return win32_to_uv(err);
+  std::vector<unsigned char> user, default_owner;
+  int rc = process_token_info(TokenUser, &user);
+  if (rc == 0) rc = process_token_info(TokenOwner, &default_owner);
+  if (rc < 0) return rc;
+  if (!sid_in(user, owner, false) && !sid_in(default_owner, owner, true)) return 0;
+  SECURITY_DESCRIPTOR_CONTROL control = 0;
+  DWORD revision = 0;
+  BOOL present = FALSE, defaulted = FALSE;
+  if (!GetSecurityDescriptorControl(out->got, &control, &revision) ||
+      !GetSecurityDescriptorDacl(out->got, &present, &dacl, &defaulted) ||
+      !InitializeSecurityDescriptor(&out->sd, SECURITY_DESCRIPTOR_REVISION) ||
+      // A NULL DACL (everyone, everything) is copied as such: no wider than the target.
+      !SetSecurityDescriptorDacl(&out->sd, present, dacl, FALSE) ||
+      !SetSecurityDescriptorControl(&out->sd, SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED,
+                                    control & (SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED)))
+    return win32_to_uv(GetLastError());
+  return 1;
 }
 
 // begin, with the temp file as a HANDLE in *keep (one-shot) or as a C runtime fd.
+// On success the directory handle is in req->dirfd, for commit or abort to close.
 int atomic_begin(st_atomic_req* req, HANDLE* keep) {
   req->fd = req->dirfd = -1;
   req->tmp_name.clear();
   req->mode = req->uid = req->gid = -1;
+  req->untrusted = 0;
   req->syscall = "open";
   req->err_name.clear();
   int rc;
@@ -840,13 +956,17 @@ int atomic_begin(st_atomic_req* req, HANDLE* keep) {
   if (dir == INVALID_HANDLE_VALUE) return rc;
 
   // The target as it is, never through a reparse point.
+  target_dacl copied;
+  bool copy = false;
   std::wstring wname;
   rc = to_wide(req->name, &wname);
   if (rc == 0) rc = check_name(wname);
   if (rc == 0) {
     HANDLE t;
-    NTSTATUS st = create_at(dir, wname, FILE_READ_ATTRIBUTES, 0, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
-                            nullptr, &t);
+    const ULONG options = FILE_OPEN_REPARSE_POINT;
+    NTSTATUS st = create_at(dir, wname, FILE_READ_ATTRIBUTES | READ_CONTROL, 0, FILE_OPEN, options, nullptr, &t);
+    bool no_read_control = st == (NTSTATUS)0xC0000022L;  // STATUS_ACCESS_DENIED: not ours to copy
+    if (no_read_control) st = create_at(dir, wname, FILE_READ_ATTRIBUTES, 0, FILE_OPEN, options, nullptr, &t);
     if (st >= 0) {
       BY_HANDLE_FILE_INFORMATION info;
       if (!GetFileInformationByHandle(t, &info)) {
@@ -855,7 +975,16 @@ int atomic_begin(st_atomic_req* req, HANDLE* keep) {
       } else if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
         rc = UV_EISDIR;
       } else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
-        req->mode = (info.dwFileAttributes & FILE_ATTRIBUTE_READONLY) ? 0444 : 0666;
+        int trusted = no_read_control ? 0 : trusted_dacl(t, info, &copied);
+        if (trusted < 0) {
+          rc = trusted;
+          req->syscall = "stat";
+        } else if (trusted == 1) {
+          copy = true;
+          req->mode = (info.dwFileAttributes & FILE_ATTRIBUTE_READONLY) ? 0444 : 0666;
+        } else {
+          req->untrusted = 1;  // a regular file there that gives nothing
+        }
       }
       CloseHandle(t);
     } else if (st != kStatusObjectNameNotFound && st != kStatusObjectPathNotFound) {
@@ -877,25 +1006,67 @@ int atomic_begin(st_atomic_req* req, HANDLE* keep) {
   c.kind = ST_KIND_FILE;
   if (req->flags & ST_ATOMIC_UMASK_MODE) req->mode = -1;  // a new file's mode, whatever was there
   c.perms = req->mode >= 0 ? 0600 : req->create_perms;  // only owner-write counts here
-  win_ctx ctx = {dir, nullptr, keep};  // the directory's inherited ACL: this file becomes the target
+  // The replaced file's DACL, or the directory's inherited ACL (this file becomes the
+  // target: the owner-only DACL of temp files would be wrong there).
+  win_ctx ctx = {dir, copy ? &copied.sd : nullptr, keep};
   rc = st_retry(&c, create_file_step, &ctx);
-  CloseHandle(dir);
   if (rc < 0) {
+    CloseHandle(dir);
     req->syscall = c.syscall;
     req->err_name = c.err_name;
     return rc;
   }
+  req->dirfd = handle_to_int(dir);
   req->fd = keep ? -1 : c.fd;
   req->tmp_name = c.name;
   return 0;
 }
 
-// commit on the temp file's handle (left open for its owner to close).
+// Renames the temp file (open as `h`) over the target, relative to the directory handle:
+// the name is opened again for DELETE, checked to be `h`'s file, and renamed through that
+// handle.
+int rename_temp(st_atomic_req* req, HANDLE dir, HANDLE h) {
+  std::wstring wtmp, wname;
+  int rc = to_wide(req->tmp_name, &wtmp);
+  if (rc == 0) rc = to_wide(req->name, &wname);
+  if (rc < 0) return rc;
+  if (nt().set_information_file == nullptr) return UV_ENOSYS;
+  HANDLE r;
+  ULONG options = FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT;
+  if (req->flags & ST_ATOMIC_FSYNC) options |= FILE_WRITE_THROUGH;
+  NTSTATUS st = create_at(dir, wtmp, DELETE | FILE_READ_ATTRIBUTES, 0, FILE_OPEN, options, nullptr, &r);
+  if (st < 0) return nt_to_uv(st);
+  if (!same_file(r, h)) {
+    CloseHandle(r);
+    return UV_ENOENT;  // our temp name leads to another file now: nothing of ours to rename
+  }
+  // FILE_RENAME_INFORMATION: BOOLEAN ReplaceIfExists, HANDLE RootDirectory, ULONG
+  // FileNameLength, WCHAR FileName[]; in a LONGLONG buffer for its alignment.
+  // Never less than the struct itself (a one-character name would be: EINVAL).
+  const size_t bytes = sizeof(FILE_RENAME_INFO) + wname.size() * sizeof(wchar_t);
+  std::vector<LONGLONG> buf((bytes + sizeof(LONGLONG) - 1) / sizeof(LONGLONG) + 1, 0);
+  FILE_RENAME_INFO* info = reinterpret_cast<FILE_RENAME_INFO*>(buf.data());
+  info->ReplaceIfExists = TRUE;
+  info->RootDirectory = dir;
+  info->FileNameLength = (DWORD)(wname.size() * sizeof(wchar_t));
+  memcpy(info->FileName, wname.data(), info->FileNameLength);
+  IO_STATUS_BLOCK iosb;
+  st = nt().set_information_file(r, &iosb, info, (ULONG)bytes, kFileRenameInformation);
+  CloseHandle(r);
+  return st < 0 ? nt_to_uv(st) : 0;
+}
+
+// commit on the temp file's handle (left open for its owner to close); closes the directory handle.
 int atomic_commit(st_atomic_req* req, HANDLE h) {
+  HANDLE dir = int_to_handle(req->dirfd);
   int rc = 0;
   req->err_name = req->name;
   long mode = req->set_mode >= 0 ? req->set_mode : req->mode;
-  if (mode >= 0 && !(mode & 0200)) {
+  if (dir == INVALID_HANDLE_VALUE) {
+    rc = UV_EBADF;
+    req->syscall = "rename";
+  }
+  if (rc == 0 && mode >= 0 && !(mode & 0200)) {
     FILE_BASIC_INFO basic = {};
     basic.FileAttributes = FILE_ATTRIBUTE_READONLY;
     if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic)) {
@@ -908,8 +1079,7 @@ int atomic_commit(st_atomic_req* req, HANDLE h) {
     req->syscall = "fsync";
   }
   if (rc == 0) {
-    DWORD flags = MOVEFILE_REPLACE_EXISTING | ((req->flags & ST_ATOMIC_FSYNC) ? MOVEFILE_WRITE_THROUGH : 0);
-    rc = move_file(join_utf8(req->dir, req->tmp_name), join_utf8(req->dir, req->name), flags);
+    rc = rename_temp(req, dir, h);
     if (rc < 0) {
       req->syscall = "rename";
       req->err_name = req->tmp_name;
@@ -917,10 +1087,12 @@ int atomic_commit(st_atomic_req* req, HANDLE h) {
     }
   }
   if (rc < 0) {
-    if (remove_temp(req->dir, req->tmp_name, h) < 0) req->leftover = req->tmp_name;
+    if (remove_temp(dir, req->tmp_name, h) < 0) req->leftover = req->tmp_name;
+    close_dir(req);
     return rc;
   }
   req->tmp_name.clear();
+  close_dir(req);
   return 0;
 }
 
@@ -948,12 +1120,15 @@ int st_atomic_commit(st_atomic_req* req) {
 }
 
 int st_atomic_abort(st_atomic_req* req) {
-  if (req->tmp_name.empty()) return 0;
-  int rc = remove_temp(req->dir, req->tmp_name, (HANDLE)uv_get_osfhandle(req->fd));
-  if (rc < 0) {
-    req->syscall = "unlink";
-    req->err_name = req->tmp_name;
+  int rc = 0;
+  if (!req->tmp_name.empty()) {
+    rc = remove_temp(int_to_handle(req->dirfd), req->tmp_name, (HANDLE)uv_get_osfhandle(req->fd));
+    if (rc < 0) {
+      req->syscall = "unlink";
+      req->err_name = req->tmp_name;
+    }
   }
+  close_dir(req);
   return rc;
 }
 
@@ -967,7 +1142,8 @@ int st_atomic_write(st_atomic_req* req, const unsigned char* data, size_t len) {
     DWORD n = 0;
     if (!WriteFile(h, data + off, chunk, &n, nullptr)) {
       rc = win32_to_uv(GetLastError());
-      if (remove_temp(req->dir, req->tmp_name, h) < 0) req->leftover = req->tmp_name;
+      if (remove_temp(int_to_handle(req->dirfd), req->tmp_name, h) < 0) req->leftover = req->tmp_name;
+      close_dir(req);
       CloseHandle(h);
       req->syscall = "write";
       req->err_name = req->name;

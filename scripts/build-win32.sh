@@ -120,6 +120,12 @@ log "linking $REL/securetemp.node"
   -Wl,--dynamicbase -Wl,--nxcompat -Wl,--high-entropy-va \
   -o "$DEST/securetemp.node" "${objs[@]}" "$OUT/libnode-delay.a" -lbcrypt -ladvapi32
 
+# --- test helper: sddl.exe (Wine's icacls and cacls are stubs) ---------------------
+if [ "$DEST" = "$OUT" ]; then
+  log "compiling scripts/win32/sddl.c (test helper)"
+  "${CXX/g++/gcc}" "${CFLAGS[@]}" -municode -s -o "$OUT/sddl.exe" scripts/win32/sddl.c -ladvapi32
+fi
+
 # --- check what it imports and exports -----------------------------------------
 dump=$("$OBJDUMP" -p "$DEST/securetemp.node")
 grep -q 'napi_register_module_v1' <<<"$dump" || die "napi_register_module_v1 is not exported"

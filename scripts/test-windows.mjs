@@ -72,6 +72,8 @@ for (const [version, nodeExe] of exes) {
       extraEnv: {
         ST_UNDER_WINE: '1',
         ST_WIN_FIXTURES: winPath(fixtures),
+        // Reads and sets security descriptors (scripts/win32/sddl.c): Wine's icacls is a stub.
+        ST_WIN_SDDL: winPath(path.join(OUT, 'sddl.exe')),
         NO_COLOR: '1',
       },
       timeout: 240_000,

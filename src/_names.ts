@@ -48,6 +48,25 @@ export function checkAffixFor(platform: string, name: 'prefix' | 'suffix', value
   return value;
 }
 
+/**
+ * Throws unless the absolute path `resolved` (the value of `argName` after path.resolve,
+ * `given` as the caller wrote it) is one Windows keeps as it is: on win32 no part may end
+ * in a dot or a space ("C:\foo." or "C:\foo \x"). Win32 drops them, so the object
+ * would be made in "foo" while the path handed back names "foo.", which Node's fs opens
+ * literally and someone else may create. Other platforms keep such names: nothing to do.
+ * A pure function of its arguments, so the rule is tested on every system.
+ */
+export function checkPathPartsFor(platform: string, argName: string, given: unknown, resolved: string): string {
+  if (platform !== 'win32') return resolved;
+  for (const part of resolved.split(/[\\/]/)) {
+    if (part === '' || part === '.' || part === '..') continue;
+    const last = part.charCodeAt(part.length - 1);
+    if (last === 0x2e || last === 0x20)
+      throw invalidArgValue(argName, given, `must not have a part that ends with a dot or a space (Windows drops them, and the path would name another file): '${part}'`);
+  }
+  return resolved;
+}
+
 const platform = process.platform;
 
 /** Throws unless `value` is a string that is safe as a name prefix or suffix here. */

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { invalidArgType, invalidArgValue } from './_errors';
-import { checkAffix, gettempprefix } from './_names';
+import { checkAffix, checkPathPartsFor, gettempprefix } from './_names';
 import { gettempdir } from './gettempdir';
 import { FLAG_ALLOW_INSECURE } from './_binding';
 
@@ -60,7 +60,8 @@ export function checkDir(dir: unknown): string {
   else throw invalidArgType('dir', 'of type string or a file: URL', dir);
   if (d.length === 0) throw invalidArgValue('dir', d, 'must not be empty');
   if (d.includes('\0')) throw invalidArgValue('dir', d, 'must not contain null bytes');
-  const resolved = path.resolve(d);
+  // Windows: no part ending in a dot or a space (Win32 would make the object elsewhere).
+  const resolved = checkPathPartsFor(process.platform, 'dir', d, path.resolve(d));
   if (typeof dir === 'string' && path.isAbsolute(dir)) {
     lastDir = dir;
     lastResolved = resolved;
@@ -120,7 +121,7 @@ export function checkFilePath(argName: string, p: unknown): FilePath {
   if (s.includes('\0')) throw invalidArgValue(argName, s, 'must not contain null bytes');
   const last = s[s.length - 1]!;
   if (last === '/' || (path.sep === '\\' && last === '\\')) throw invalidArgValue(argName, s, 'must name a file, not a directory');
-  const abs = path.resolve(s);
+  const abs = checkPathPartsFor(process.platform, argName, s, path.resolve(s));
   const name = path.basename(abs);
   if (name === '' || name === '.' || name === '..') throw invalidArgValue(argName, s, 'must name a file, not a directory');
   const r = { path: abs, dir: path.dirname(abs), name };
