@@ -10,7 +10,8 @@
 // Differences from POSIX, by design:
 // - No ST_EINSECURE check: Windows has no "world-writable without the sticky
 //   bit"; who may delete or replace a child is the directory's ACL, and every
-//   object created here gets a protected DACL granting only the current user.
+//   object created here gets a protected DACL granting only the user of the
+//   process token (never a thread's impersonation token: sync and async agree).
 //   ST_FLAG_ALLOW_INSECURE is accepted and has nothing to skip.
 // - req->perms: the DACL is always current-user-only (never wider than any
 //   mode asks). The only bit with a meaning is owner-write: without it a named

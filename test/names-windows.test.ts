@@ -1,7 +1,7 @@
 // The Windows rules for prefix/suffix (src/_names.ts checkAffixFor), tested on every system:
 // the validation is a pure function of the platform. test/windows/names.test.mjs runs the
 // same samples against the real addon under Windows (or Wine).
-import path from 'node:path';
+import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
