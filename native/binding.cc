@@ -119,9 +119,17 @@ Napi::Error CreateError(Napi::Env env, int rc, const st_create_req& req) {
                    rc == ST_EOUTSIDE ? req.beneath : std::string());
 }
 
-// An unnamed file: its fd. A directory: its name. A named file: [fd, name].
+// An unnamed file: its fd. A directory: its name ([name, dev, ino] with beneath; -1 for
+// an identity the platform does not give). A named file: [fd, name].
 Napi::Value CreateResult(Napi::Env env, const st_create_req& req) {
   if (req.kind == ST_KIND_UNNAMED) return Napi::Number::New(env, req.fd);
+  if (req.kind == ST_KIND_DIR && !req.beneath.empty()) {
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, Napi::String::New(env, req.name));
+    out.Set(1u, Napi::Number::New(env, req.has_id ? (double)req.id_dev : -1));
+    out.Set(2u, Napi::Number::New(env, req.has_id ? (double)req.id_ino : -1));
+    return out;
+  }
   if (req.kind == ST_KIND_DIR) return Napi::String::New(env, req.name);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, req.fd));

@@ -58,6 +58,10 @@ struct st_create_req {
   const char* syscall = "";  // the system call that failed
   std::string err_name;   // the name it failed on ("" = the directory itself)
   int used_tmpfile = 0;   // 1 when the unnamed file came from O_TMPFILE
+  // With `beneath`, a directory created: its device and inode, read from the proven handle
+  // (has_id 0 where the platform does not give them).
+  int has_id = 0;
+  unsigned long long id_dev = 0, id_ino = 0;
 };
 
 struct st_remove_req {

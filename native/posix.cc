@@ -284,6 +284,16 @@ int st_create(st_create_req* req) {
       break;
     case ST_KIND_DIR:
       rc = st_retry(req, create_dir_step, &dirfd);
+      if (rc == 0 && beneath) {
+        // Its identity, from the proven handle: the caller's later removal by path can
+        // check that the path still leads to it.
+        struct stat st;
+        if (fstatat(dirfd, req->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          req->has_id = 1;
+          req->id_dev = (unsigned long long)st.st_dev;
+          req->id_ino = (unsigned long long)st.st_ino;
+        }
+      }
       break;
     case ST_KIND_UNNAMED:
 #if defined(ST_HAVE_O_TMPFILE)

@@ -133,18 +133,36 @@ async function unlinkIfSameAsync(p: string, id: Identity): Promise<void> {
 }
 
 class DirEntry implements Entry {
+  /** @param id the directory's identity as the addon read it from its proven handle, or null (Windows) */
   constructor(
     readonly path: string,
     private readonly unsafeCleanup: boolean,
+    private readonly id: Identity | null,
   ) {}
+
+  /**
+   * Whether the path leads to another directory than ours now (a component swapped for a link
+   * since: the removal would be redirected there). Then nothing is removed, as for a file.
+   */
+  #replaced(st: fs.Stats | undefined): boolean {
+    return this.id !== null && st !== undefined && !same(st, this.id);
+  }
 
   /** unsafeCleanup: securetemp's removal (never follows a link out); else rmdir, which fails when not empty. */
   removeSync(): void {
+    if (this.#replaced(fs.lstatSync(this.path, { throwIfNoEntry: false }))) return;
     if (this.unsafeCleanup) removeTreeSync(this.path);
     else fs.rmdirSync(this.path);
   }
 
-  remove(): Promise<void> {
+  async remove(): Promise<void> {
+    let st: fs.Stats | undefined;
+    try {
+      st = await fs.promises.lstat(this.path);
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e;
+    }
+    if (this.#replaced(st)) return;
     return this.unsafeCleanup ? removeTree(this.path) : fs.promises.rmdir(this.path);
   }
 }
@@ -202,6 +220,15 @@ function fileArgs(p: Parsed, w: Place) {
 
 function dirArgs(p: Parsed, w: Place) {
   return [w.rel, '', '', KIND_DIR, 0, p.mode ?? DIR_MODE, p.names(), w.root] as const;
+}
+
+/** What the addon gives for a directory made with `beneath`: its name, device and inode (-1: unknown). */
+type DirMade = [name: string, dev: number, ino: number];
+
+function dirEntry(p: Parsed, w: Place, [name, dev, ino]: DirMade): DirEntry {
+  const e = new DirEntry(joinPath(w.where, name), p.unsafeCleanup, dev === -1 ? null : { dev, ino });
+  if (!p.keep) register(e);
+  return e;
 }
 
 /** Runs a synchronous creation, with the escape found on the handle reported as tmp's TypeError. */
@@ -297,10 +324,9 @@ function dir(options: unknown, callback?: types.DirCallback): void {
   settle(async (): Promise<[string, types.CleanupCallback]> => {
     const p = parse(o);
     const w = await place(p);
-    const path = joinPath(w.where, await createdAsync(p, w, () => native.create(...dirArgs(p, w))));
-    const e = new DirEntry(path, p.unsafeCleanup);
-    if (!p.keep) register(e);
-    return [path, once(e).cleanupCallback];
+    const made = (await createdAsync(p, w, () => native.create(...dirArgs(p, w)))) as unknown as DirMade;
+    const e = dirEntry(p, w, made);
+    return [e.path, once(e).cleanupCallback];
   }, cb as types.DirCallback);
 }
 
@@ -309,10 +335,8 @@ function dirSync(options?: types.DirOptions | null): types.DirResult {
   const [o] = splitArgs(options, undefined);
   const p = parse(o);
   const w = placeSync(p);
-  const path = joinPath(w.where, created(p, w, () => native.createSync(...dirArgs(p, w))));
-  const e = new DirEntry(path, p.unsafeCleanup);
-  if (!p.keep) register(e);
-  return { name: path, removeCallback: once(e).removeCallback };
+  const e = dirEntry(p, w, created(p, w, () => native.createSync(...dirArgs(p, w))) as unknown as DirMade);
+  return { name: e.path, removeCallback: once(e).removeCallback };
 }
 
 function exhausted(dir: string): NodeJS.ErrnoException {

@@ -252,6 +252,57 @@ describe.skipIf(!linuxExtras || !isRoot)('openat2 missing (ENOSYS: a kernel befo
   });
 });
 
+describe.skipIf(!isLinux || !isRoot)("securetemp/tmp's cleanup after dir was swapped for a link out", () => {
+  // Removal starts again from the returned path. With tmp's `name` the attacker knows the name
+  // in advance, and needs no race: it moves its directory aside and puts a link to a directory
+  // outside in its place, where root has a directory of that name. The cleanup used to remove
+  // that one (rmdir, or everything in it with unsafeCleanup); now the path must still lead to
+  // the directory made (device and inode, read from the proven handle at creation).
+  const swapAfterCreation = (l: Layout) => {
+    const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', 'mv sub sub.moved && ln -s "$0" sub', l.outside], {
+      cwd: path.dirname(l.sub),
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(fs.readlinkSync(l.sub)).toBe(l.outside);
+  };
+
+  it.each([
+    ['removeCallback, unsafeCleanup', true, false],
+    ['removeCallback (rmdir)', false, false],
+    ['cleanupCallback, unsafeCleanup', true, true],
+    ['cleanupCallback (rmdir)', false, true],
+  ])('%s: the directory of that name outside stays', async (name, unsafeCleanup, async) => {
+    const l = layout(`cleanup-${name.replace(/\W+/g, '-')}`);
+    const victim = path.join(l.outside, 'victim');
+    fs.mkdirSync(victim);
+    if (unsafeCleanup) fs.writeFileSync(path.join(victim, 'precious'), 'root only');
+    const o = { tmpdir: l.root, dir: 'attacker/sub', name: 'victim', unsafeCleanup };
+    let remove: () => Promise<void>;
+    if (async) {
+      const [err, , cleanup] = await new Promise<unknown[]>((resolve) => tmp.dir(o, (...a: unknown[]) => resolve(a)));
+      expect(err).toBeNull();
+      remove = () => new Promise<void>((resolve, reject) => (cleanup as (next: (e?: Error | null) => void) => void)((e) => (e ? reject(e) : resolve())));
+    } else {
+      const d = tmp.dirSync(o);
+      remove = async () => d.removeCallback();
+    }
+    swapAfterCreation(l);
+    await remove();
+    expect(ls(victim)).toEqual(unsafeCleanup ? ['precious'] : []);
+    // Ours was moved by its owner and is left where it went.
+    expect(ls(path.join(l.root, 'attacker', 'sub.moved'))).toEqual(['victim']);
+  });
+
+  it('not swapped: removed as before', () => {
+    const l = layout('cleanup-kept');
+    const d = tmp.dirSync({ tmpdir: l.root, dir: 'attacker/sub', name: 'mine', unsafeCleanup: true });
+    fs.writeFileSync(path.join(d.name, 'f'), 'x');
+    d.removeCallback();
+    expect(ls(l.sub)).toEqual([]);
+  });
+});
+
 describe.skipIf(!isLinux || !isRoot)('securetemp/tmp: the static checks still hold', () => {
   it('a dir that is a link out of tmpdir is refused before anything is opened; one inside is used', () => {
     const l = layout('static');
