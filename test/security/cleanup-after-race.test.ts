@@ -43,10 +43,17 @@ function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
  * directory and exits 7. Sends `sig` to securetemp, whose forward fails; checks that the path
  * stays while the command runs and goes once it has exited, with the command's status.
  */
-async function forwardFails(launch: string[], work: string, sig: NodeJS.Signals, commandPrefix: string[] = []) {
+async function forwardFails(
+  launch: string[],
+  work: string,
+  sig: NodeJS.Signals,
+  commandPrefix: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+) {
   const script = `echo "$SECURETEMP_PATH $PPID $$ $(id -u)"; read go; echo written > "$SECURETEMP_PATH/f" && exit 7; exit 99`;
   const child = spawn(launch[0]!, [...launch.slice(1), '-d', '-p', work, '--cleanup-after', ...commandPrefix, '/bin/sh', '-c', script], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)),
   });
   let out = '';
   let err = '';
@@ -113,7 +120,9 @@ describe.runIf(isLinux)('--cleanup-after when passing a signal on fails (EPERM)'
     const pkg = path.join(base, 'pkg');
     fs.cpSync(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true });
     fs.cpSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
-    fs.cpSync(path.join(ROOT, 'build', 'Release', 'securetemp.node'), path.join(pkg, 'build', 'Release', 'securetemp.node'));
+    // the addon under test: the regular build, or the one SECURETEMP_ADDON names (npm run test:asan)
+    const addon = process.env.SECURETEMP_ADDON ?? path.join(ROOT, 'build', 'Release', 'securetemp.node');
+    fs.cpSync(addon, path.join(pkg, 'build', 'Release', 'securetemp.node'));
     fs.cpSync(path.dirname(require.resolve('node-gyp-build/package.json')), path.join(pkg, 'node_modules', 'node-gyp-build'), {
       recursive: true,
     });
@@ -142,6 +151,7 @@ int main(int argc, char **argv) {
       work,
       'SIGTERM',
       [helper],
+      { ...process.env, SECURETEMP_ADDON: undefined },
     );
     expect(r.cmdUid).toBe(0); // the command really was root
   });
