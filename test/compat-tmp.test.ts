@@ -227,11 +227,12 @@ describe('shapes, compared with npm tmp', () => {
   });
 
   it('an exception thrown by the callback is not turned into a rejection', async () => {
+    // in a scratch directory: the child exits before its asynchronous cleanup has removed the file
     const r = runNode(`
       const tmp = require('securetemp/tmp');
       process.on('uncaughtException', (e) => { console.log('uncaught', e.message); process.exit(0); });
       process.on('unhandledRejection', () => { console.log('rejection'); process.exit(0); });
-      tmp.file((err, p, fd, cleanup) => { cleanup(); throw new Error('from the callback'); });`);
+      tmp.file({ tmpdir: ${JSON.stringify(freshRoot())} }, (err, p, fd, cleanup) => { cleanup(); throw new Error('from the callback'); });`);
     expect(r.stdout.trim()).toBe('uncaught from the callback');
   });
 
