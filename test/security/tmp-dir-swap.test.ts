@@ -183,7 +183,7 @@ describe.skipIf(!isLinux || !isRoot)('the addon with `beneath`: the handle is pr
   // the portable build), and nothing is created.
   const native: typeof import('../../src/_binding').native = require('../../dist/_binding.js').native;
   function create(root: string, rel: string, kind: 0): [fd: number, name: string];
-  function create(root: string, rel: string, kind: 1): string;
+  function create(root: string, rel: string, kind: 1): [name: string, dev: number, ino: number];
   function create(root: string, rel: string, kind: 0 | 1): unknown;
   function create(root: string, rel: string, kind: 0 | 1): unknown {
     return native.createSync(rel, '', '', kind, 0, 0o600, ['made'], root);
@@ -211,7 +211,11 @@ describe.skipIf(!isLinux || !isRoot)('the addon with `beneath`: the handle is pr
     fs.symlinkSync('sub', path.join(l.root, 'attacker', 'near'));
     const f = create(l.root, '', 0);
     fs.closeSync(f[0]);
-    expect(create(l.root, 'attacker/sub', 1)).toBe('made');
+    const [name, dev, ino] = create(l.root, 'attacker/sub', 1);
+    expect(name).toBe('made');
+    // A directory's identity comes back too (securetemp/tmp checks its path against it at cleanup).
+    const st = fs.lstatSync(path.join(l.sub, 'made'));
+    expect([dev, ino]).toEqual([st.dev, st.ino]);
     expect(() => create(l.root, 'attacker/near', 1)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
     expect(ls(l.root)).toEqual(['attacker', 'made']);
     expect(ls(l.sub)).toEqual(['made']);
@@ -234,7 +238,7 @@ describe.skipIf(!linuxExtras || !isRoot)('openat2 missing (ENOSYS: a kernel befo
     const log = path.join(s.dir, `strace-${err}.log`);
     const code = `const { native } = require('./dist/_binding.js'); const out = [];
       for (const rel of ['attacker/sub', 'attacker/sub', 'attacker/evil', '../outside']) {
-        try { out.push(native.createSync(rel, '', '', 1, 0, 0o700, null, ${JSON.stringify(l.root)})); } catch (e) { out.push(e.code); }
+        try { out.push(native.createSync(rel, '', '', 1, 0, 0o700, null, ${JSON.stringify(l.root)})[0]); } catch (e) { out.push(e.code); }
       }
       console.log(JSON.stringify(out));`;
     const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat2', '-e', `inject=openat2:error=${err}`, process.execPath, '-e', code], {

@@ -45,7 +45,7 @@ const create = (root, rel, kind) => native.createSync(rel, '', '', kind, 0, kind
 describe('the addon with beneath', () => {
   it('inside: the root itself and a subdirectory', () => {
     const { root } = layout();
-    assert.equal(create(root, 'sub', 1), 'made');
+    assert.deepEqual(create(root, 'sub', 1), ['made', -1, -1]); // no identity on Windows
     const [fd, name] = create(root, '', 0);
     fs.closeSync(fd);
     assert.equal(name, 'made');
@@ -59,7 +59,7 @@ describe('the addon with beneath', () => {
       assert.throws(() => create(root, rel, 1), (e) => e.code === 'ERR_OUTSIDE_ROOT' && e.root === root, rel);
     }
     assert.deepEqual([...ls(outside), ...ls(`${root}2`)], []);
-    assert.equal(create(root, 'sub\\..\\..\\ROOT\\sub', 1), 'made'); // back inside, any case
+    assert.equal(create(root, 'sub\\..\\..\\ROOT\\sub', 1)[0], 'made'); // back inside, any case
   });
 
   it('a junction out of the root: ERR_OUTSIDE_ROOT, nothing created outside', (ctx) => {
