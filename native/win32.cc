@@ -921,14 +921,19 @@ bool sid_in(const std::vector<unsigned char>& buf, PSID sid, bool owner_class) {
 }
 
 // Fills *out with the target's DACL when the target (open with READ_CONTROL) is trusted:
-// owned by the process token's user or default owner, one link. 1: copied; 0: not trusted.
+// owned by the process token's user or default owner, one link. 1: copied; 0: not trusted;
+// 2: trusted, but the file system keeps no security to copy.
 int trusted_dacl(HANDLE t, const BY_HANDLE_FILE_INFORMATION& info, target_dacl* out) {
   if (info.nNumberOfLinks != 1) return 0;
   PSID owner = nullptr;
   PACL dacl = nullptr;
   DWORD err = GetSecurityInfo(t, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
                               &owner, nullptr, &dacl, nullptr, &out->got);
+  // A file system without security (FAT, exFAT): no owner, no DACL to keep; nobody's
+  // file but the volume's, so its read-only attribute is kept as before.
+  if (err == ERROR_NOT_SUPPORTED || err == ERROR_INVALID_FUNCTION) return 2;
   if (err != ERROR_SUCCESS) return win32_to_uv(err);
+  if (owner == nullptr) return 2;
   std::vector<unsigned char> user, default_owner;
   int rc = process_token_info(TokenUser, &user);
   if (rc == 0) rc = process_token_info(TokenOwner, &default_owner);
@@ -985,8 +990,8 @@ int atomic_begin(st_atomic_req* req, HANDLE* keep) {
         if (trusted < 0) {
           rc = trusted;
           req->syscall = "stat";
-        } else if (trusted == 1) {
-          copy = true;
+        } else if (trusted >= 1) {
+          copy = trusted == 1;
           req->mode = (info.dwFileAttributes & FILE_ATTRIBUTE_READONLY) ? 0444 : 0666;
         } else {
           req->untrusted = 1;  // a regular file there that gives nothing
