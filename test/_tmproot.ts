@@ -20,7 +20,16 @@ export default function setup(): () => void {
   const root = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'securetemp-vitest-'));
   fs.chmodSync(root, 0o1777);
   for (const k of VARS) process.env[k] = root;
+  // vitest tears down on SIGINT but simply dies of SIGTERM and SIGHUP (a CI timeout, a closed
+  // terminal): the root is removed first, then the signal is raised again with its default action.
+  const onSignal = (sig: NodeJS.Signals) => {
+    fs.rmSync(root, { recursive: true, force: true });
+    process.kill(process.pid, sig);
+  };
+  const SIGNALS = ['SIGTERM', 'SIGHUP'] as const;
+  for (const sig of SIGNALS) process.once(sig, onSignal);
   return () => {
+    for (const sig of SIGNALS) process.off(sig, onSignal);
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
