@@ -316,58 +316,130 @@ int st_create(st_create_req* req) {
 }
 
 // ---- tree removal ------------------------------------------------------------
+//
+// An iterative walk with its own stack on the heap, never one C frame per level: a tree
+// of any depth is removed, or reported with an fs-style error, never a crash. A level of
+// the stack is a directory being emptied: its handle, the names it had when it was read
+// (one reading, removals after), the next of them, and the state of its own removal (an
+// entry of the level below it; the root's entry is in the root's parent).
+//
+// Handles are held for the deepest kHeldLevels levels only, so a tree of any depth needs
+// about kHeldLevels + 3 descriptors. A level further down the stack is closed (its
+// device and inode recorded first) and opened again, when the walk comes back to it,
+// through ".." of the level above it: refused unless it is the same directory (device and
+// inode). A directory moved away meanwhile (out of the tree) is thus never followed
+// upwards: the walk stops there and reports EAGAIN, and nothing outside the tree is
+// touched. Trees less deep than kHeldLevels never use "..".
+//
+// No path is built while walking: the path of a failure is put together from the
+// stack's names when it is reported (shortened for very deep trees).
 
 #include <dirent.h>
 
-static void record(st_remove_req* req, int err, const char* syscall, const std::string& parent,
-                   const char* name) {
+static const size_t kHeldLevels = 64;
+// A failure's path longer than this keeps the tree's root, "…" and the last names.
+static const size_t kErrPathMax = 4096;
+
+typedef std::vector<std::pair<std::string, bool>> rm_names;  // name, known to be a directory
+
+// The removal of one entry: a loop of attempts, resumable after its contents are gone.
+struct rm_entry {
+  std::string name;
+  bool known_dir = false;  // readdir's d_type says directory
+  bool emptied = false;    // it was opened and emptied: its rmdir is next
+  int attempt = 0, fixed_parent = 0, fixed_child = 0, refills = 0, errors_before = 0;
+};
+
+struct rm_level {
+  int fd = -1;  // the directory's handle; -1 while closed (kHeldLevels above it are open)
+  dev_t dev = 0;
+  ino_t ino = 0;
+  rm_names names;
+  size_t next = 0;
+  rm_entry self;  // this directory's removal, from the level below
+};
+
+struct rm_walk {
+  st_remove_req* req;
+  std::string top;  // the root's parent ("" for "/")
+  std::vector<rm_level> levels;
+};
+
+static void record_path(st_remove_req* req, int err, const char* syscall, const std::string& path) {
   if (req->errors++ == 0) {
     req->first_err = err;
     req->syscall = syscall;
-    req->err_path = parent;
-    if (name) req->err_path.append("/").append(name);
+    req->err_path = path;
   }
 }
 
-static bool remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
-                         int may_fix_parent, bool known_dir);
+// Records a failure on `name` (or, without one, on the directory itself) in the directory
+// of level n-1 (n == 0: the root's parent).
+static void record(rm_walk& w, int err, const char* syscall, size_t n, const char* name) {
+  st_remove_req* req = w.req;
+  if (req->errors++ != 0) return;
+  req->first_err = err;
+  req->syscall = syscall;
+  std::string& p = req->err_path;
+  size_t total = w.top.size() + (name ? 1 + strlen(name) : 0);
+  for (size_t i = 0; i < n; i++) total += 1 + w.levels[i].self.name.size();
+  p = w.top;
+  if (total <= kErrPathMax || n < 2) {
+    for (size_t i = 0; i < n; i++) p.append("/").append(w.levels[i].self.name);
+    if (name) p.append("/").append(name);
+    if (n == 0 && !name) p = w.top.empty() ? "/" : w.top;
+    return;
+  }
+  // The tree's root, then as many of the last names as fit.
+  p.append("/").append(w.levels[0].self.name).append("/\xE2\x80\xA6");  // U+2026
+  std::vector<const std::string*> tail;
+  std::string last = name ? std::string(name) : std::string();
+  size_t len = p.size() + (name ? 1 + last.size() : 0);
+  for (size_t i = n; i-- > 1;) {
+    const std::string& s = w.levels[i].self.name;
+    if (len + 1 + s.size() > kErrPathMax && (!tail.empty() || name)) break;
+    len += 1 + s.size();
+    tail.push_back(&s);
+  }
+  for (size_t i = tail.size(); i-- > 0;) p.append("/").append(*tail[i]);
+  if (name) p.append("/").append(last);
+}
 
-// Removes what `fd` (an open directory, owned by the caller) contains: one reading of
-// the directory (names first, then removals). Entries that appear meanwhile make the
-// caller's rmdir fail with ENOTEMPTY, and it calls again.
-static void remove_contents(st_remove_req* req, int fd, const std::string& path) {
+// The names in `fd` (an open directory, kept by the caller), from its start.
+static int read_names(int fd, rm_names* names, const char** syscall) {
+  names->clear();
   // F_DUPFD_CLOEXEC, not dup(): dup() clears close-on-exec, and a child process spawned
   // by another thread while this directory is read would inherit the descriptor.
   int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dfd < 0) {
-    record(req, -errno, "fcntl", path, nullptr);
-    return;
+    *syscall = "fcntl";
+    return -errno;
   }
   DIR* d = fdopendir(dfd);
   if (!d) {
-    record(req, -errno, "opendir", path, nullptr);
+    int e = errno;
     close(dfd);
-    return;
+    *syscall = "opendir";
+    return -e;
   }
   rewinddir(d);  // the dup shares the offset of an earlier reading
-  std::vector<std::pair<std::string, bool>> names;  // name, known to be a directory
   errno = 0;
   while (struct dirent* e = readdir(d)) {
     const char* n = e->d_name;
     if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
 #ifdef DT_DIR
-    names.emplace_back(n, e->d_type == DT_DIR);
+    names->emplace_back(n, e->d_type == DT_DIR);
 #else
-    names.emplace_back(n, false);
+    names->emplace_back(n, false);
 #endif
   }
   int rerr = errno;
   closedir(d);
   if (rerr) {
-    record(req, -rerr, "scandir", path, nullptr);
-    return;
+    *syscall = "scandir";
+    return -rerr;
   }
-  for (const auto& n : names) remove_entry(req, fd, path, n.first.c_str(), 1, n.second);
+  return 0;
 }
 
 // The directory we remove from is not writable for us: give it back owner rwx, through
@@ -400,68 +472,158 @@ static int chmod_dir_at(int dirfd, const char* name) {
   return fchmodat(dirfd, name, S_IRWXU, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
 }
 
-// Removes `name` in `dirfd`: a file or link is unlinked (a link is never followed), a
-// directory is opened O_NOFOLLOW, emptied through its handle, then removed. The
-// permissions of `dirfd` may be widened only when it is inside the tree (not the
-// root's parent, which is not ours to change).
-static bool remove_entry(st_remove_req* req, int dirfd, const std::string& parent, const char* name,
-                         int may_fix_parent, bool known_dir) {
-  int fixed_parent = !may_fix_parent, fixed_child = 0, refills = 0;
-  for (int attempt = 0; attempt < 8; attempt++) {
-    int e = EISDIR;
+// Removes `e` from `dirfd`, the directory of the top level (the root's parent when there is
+// none): a file or link is unlinked (a link is never followed), a directory is opened
+// O_NOFOLLOW and handed back to be emptied (false, *child = its handle), then, when called
+// again with e->emptied, removed. True when done (failures recorded). The permissions of
+// `dirfd` may be widened only when it is inside the tree (e->fixed_parent starts at 1 for
+// the root, whose parent is not ours to change).
+static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
+  st_remove_req* req = w.req;
+  const size_t n = w.levels.size();
+  const char* name = e->name.c_str();
+  if (e->emptied) {
+    e->emptied = false;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return true;
+    int err = errno;
+    if (err == ENOENT) return true;
+    // ENOTDIR: swapped after we emptied it. Entries appeared while we worked (not ones
+    // that failed: those are reported once).
+    bool again = err == ENOTDIR || ((err == ENOTEMPTY || err == EEXIST) &&
+                                    req->errors == e->errors_before && e->refills++ < 2);
+    if (!again && err == EACCES && !e->fixed_parent) {
+      e->fixed_parent = 1;
+      again = give_owner_rwx(dirfd);
+    }
+    if (!again) {
+      record(w, -err, "rmdir", n, name);
+      return true;
+    }
+    e->attempt++;
+  }
+  for (; e->attempt < 8; e->attempt++) {
+    int err = EISDIR;
     // A directory (as readdir's d_type says) skips the unlink that would fail; if it was
     // swapped for something else since, opening it O_DIRECTORY|O_NOFOLLOW fails and we
     // come back here without the hint.
-    if (!known_dir || attempt > 0) {
+    if (!e->known_dir || e->attempt > 0) {
       if (unlinkat(dirfd, name, 0) == 0) return true;
-      e = errno;
+      err = errno;
     }
-    if (e == ENOENT) return true;
+    if (err == ENOENT) return true;
     // Linux says EISDIR for a directory; POSIX (macOS) says EPERM; a parent we may not
     // write says EACCES first, but a directory is still worth emptying.
-    bool dir = e == EISDIR || ((e == EPERM || e == EACCES) && is_dir_at(dirfd, name));
+    bool dir = err == EISDIR || ((err == EPERM || err == EACCES) && is_dir_at(dirfd, name));
     if (!dir) {
-      if (e == EACCES && !fixed_parent) {
-        fixed_parent = 1;
+      if (err == EACCES && !e->fixed_parent) {
+        e->fixed_parent = 1;
         if (give_owner_rwx(dirfd)) continue;
       }
-      record(req, -e, "unlink", parent, name);
-      return false;
+      record(w, -err, "unlink", n, name);
+      return true;
     }
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-      e = errno;
-      if (e == ENOENT) return true;
-      if (e == ELOOP || e == ENOTDIR) continue;  // swapped for a link or file: unlink that
-      if (e == EACCES && !fixed_child) {
+      err = errno;
+      if (err == ENOENT) return true;
+      if (err == ELOOP || err == ENOTDIR) continue;  // swapped for a link or file: unlink that
+      if (err == EACCES && !e->fixed_child) {
         // A directory we may not read (e.g. 0000): owner rwx, never through a link.
-        fixed_child = 1;
+        e->fixed_child = 1;
         int rc = chmod_dir_at(dirfd, name);
         if (rc == 0 || rc == -ELOOP || rc == -ENOTDIR) continue;  // swapped: unlink what is there now
-        e = rc == -EOPNOTSUPP ? EACCES : -rc;  // it became a symlink: report the denial
+        err = rc == -EOPNOTSUPP ? EACCES : -rc;  // it became a symlink: report the denial
       }
-      record(req, -e, "open", parent, name);
-      return false;
+      record(w, -err, "open", n, name);
+      return true;
     }
-    std::string path = parent + "/" + name;
-    int errors_before = req->errors;
-    remove_contents(req, fd, path);
-    close(fd);
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return true;
-    e = errno;
-    if (e == ENOENT) return true;
-    if (e == ENOTDIR) continue;  // swapped after we emptied it
-    // Entries appeared while we worked (not ones that failed: those are reported once).
-    if ((e == ENOTEMPTY || e == EEXIST) && req->errors == errors_before && refills++ < 2) continue;
-    if (e == EACCES && !fixed_parent) {
-      fixed_parent = 1;
-      if (give_owner_rwx(dirfd)) continue;
-    }
-    record(req, -e, "rmdir", parent, name);
+    e->emptied = true;
+    e->errors_before = req->errors;
+    *child = fd;
     return false;
   }
-  record(req, -EAGAIN, "unlink", parent, name);  // kept changing under us
-  return false;
+  record(w, -EAGAIN, "unlink", n, name);  // kept changing under us
+  return true;
+}
+
+// A new top level for the directory `fd`; the level kHeldLevels below it is closed, its
+// device and inode kept for when the walk comes back to it.
+static void push_level(rm_walk& w, int fd, rm_entry* self) {
+  w.levels.emplace_back();
+  w.levels.back().fd = fd;
+  w.levels.back().self = std::move(*self);
+  const size_t n = w.levels.size();
+  if (n > kHeldLevels) {
+    rm_level& old = w.levels[n - 1 - kHeldLevels];
+    struct stat st;
+    if (old.fd >= 0 && fstat(old.fd, &st) == 0) {
+      old.dev = st.st_dev;
+      old.ino = st.st_ino;
+      close(old.fd);
+      old.fd = -1;
+    }
+  }
+}
+
+// The top level is done: the level below it gets its handle back if it was closed, through
+// ".." of the top level's, and only if that is the directory it was. False when not (a
+// directory moved, or removed, meanwhile): recorded.
+static bool reopen_below(rm_walk& w) {
+  const size_t n = w.levels.size();
+  if (n < 2 || w.levels[n - 2].fd >= 0) return true;
+  rm_level& below = w.levels[n - 2];
+  int fd = retry_eintr_open(w.levels[n - 1].fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  int err = fd < 0 ? fd : 0;
+  if (fd >= 0) {
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+      err = -errno;
+    else if (st.st_dev != below.dev || st.st_ino != below.ino)
+      err = -EAGAIN;  // not the directory it was: never followed
+    if (err < 0) close(fd);
+  }
+  if (err == -ENOENT) err = -EAGAIN;  // the directory we were in was removed meanwhile
+  if (err < 0) {
+    record(w, err, "open", n - 1, nullptr);
+    return false;
+  }
+  below.fd = fd;
+  return true;
+}
+
+static void remove_walk(rm_walk& w, int pfd, rm_entry cur) {
+  for (;;) {
+    int child = -1;
+    int dirfd = w.levels.empty() ? pfd : w.levels.back().fd;
+    if (!entry_step(w, dirfd, &cur, &child)) {
+      push_level(w, child, &cur);
+      const char* syscall = "";
+      int rc = read_names(child, &w.levels.back().names, &syscall);
+      if (rc < 0) record(w, rc, syscall, w.levels.size(), nullptr);
+    } else if (w.levels.empty()) {
+      return;  // the root's removal is done
+    }
+    // The next entry of the top level; a level that has none left goes back to its rmdir.
+    for (;;) {
+      rm_level& top = w.levels.back();
+      if (top.next < top.names.size()) {
+        cur = rm_entry();
+        cur.name.swap(top.names[top.next].first);
+        cur.known_dir = top.names[top.next].second;
+        top.next++;
+        break;
+      }
+      bool ok = reopen_below(w);
+      close(top.fd);
+      cur = std::move(top.self);
+      w.levels.pop_back();
+      if (ok) break;
+      // The walk cannot go back down from here: the closed levels are given up, up to one
+      // still held, whose next entry follows (none: the walk ends, the failure recorded).
+      while (!w.levels.empty() && w.levels.back().fd < 0) w.levels.pop_back();
+      if (w.levels.empty()) return;
+    }
+  }
 }
 
 int st_remove_tree(st_remove_req* req) {
@@ -469,21 +631,29 @@ int st_remove_tree(st_remove_req* req) {
   while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
   size_t slash = parent.rfind('/');
   if (slash == std::string::npos || slash + 1 >= parent.size()) {
-    record(req, -EINVAL, "rmdir", req->path, nullptr);
+    record_path(req, -EINVAL, "rmdir", req->path);
     return req->first_err;
   }
   base = parent.substr(slash + 1);
   if (base == "." || base == "..") {  // never "the directory above"
-    record(req, -EINVAL, "rmdir", req->path, nullptr);
+    record_path(req, -EINVAL, "rmdir", req->path);
     return req->first_err;
   }
   parent = slash == 0 ? "/" : parent.substr(0, slash);
   int pfd = retry_eintr_open(AT_FDCWD, parent.c_str(), ST_DIR_HANDLE_FLAGS, 0);
   if (pfd < 0) {
-    if (pfd != -ENOENT) record(req, pfd, "open", parent, nullptr);
+    if (pfd != -ENOENT) record_path(req, pfd, "open", parent);
     return req->first_err;
   }
-  remove_entry(req, pfd, slash == 0 ? "" : parent, base.c_str(), 0, false);
+  rm_walk w;
+  w.req = req;
+  w.top = slash == 0 ? "" : parent;
+  rm_entry root;
+  root.name = base;
+  root.fixed_parent = 1;  // the directory the tree is in is not ours to change
+  remove_walk(w, pfd, std::move(root));
+  for (const rm_level& l : w.levels)
+    if (l.fd >= 0) close(l.fd);
   close(pfd);
   return req->first_err;
 }
