@@ -574,6 +574,13 @@ bool is_unsupported(NTSTATUS st) {
          st == kStatusInvalidDeviceRequest;
 }
 
+// A file (not a directory) with more than one name, or whose names cannot be counted.
+bool other_names(HANDLE h) {
+  FILE_STANDARD_INFO info;
+  if (!GetFileInformationByHandleEx(h, FileStandardInfo, &info, sizeof info)) return true;
+  return !info.Directory && info.NumberOfLinks != 1;
+}
+
 // Deletes what `h` is open on; `attrs` are its attributes.
 int delete_handle(HANDLE h, DWORD attrs) {
   const ULONG kDelete = kDispositionDelete | kDispositionPosixSemantics;
@@ -581,11 +588,20 @@ int delete_handle(HANDLE h, DWORD attrs) {
   if (st >= 0) return 0;
   if (!is_unsupported(st)) return nt_to_uv(st);
   if (attrs & FILE_ATTRIBUTE_READONLY) {
+    // The attribute belongs to the file, not to this name: a file with another name (a
+    // hard link, maybe outside the tree) is never changed; its deletion fails (EPERM).
+    // Checked again after the change, for a link made in between: then put back.
+    if (other_names(h)) return UV_EPERM;
     FILE_BASIC_INFO basic = {};  // zero times: left as they are
     basic.FileAttributes = attrs & kSettableAttributes;
     if (basic.FileAttributes == 0) basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
     if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic))
       return win32_to_uv(GetLastError());
+    if (other_names(h)) {
+      basic.FileAttributes = attrs & (kSettableAttributes | FILE_ATTRIBUTE_READONLY);
+      SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic);
+      return UV_EPERM;
+    }
   }
   st = set_disposition_ex(h, kDelete);  // Windows 10 1607 to 1803
   if (st >= 0) return 0;
@@ -633,42 +649,75 @@ int list_dir(HANDLE dir, std::vector<dir_entry>* out) {
   }
 }
 
-void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent,
-                  const std::wstring& name, bool as_dir);
+// The walk is a loop with its own stack on the heap (posix.cc's, without "..": Windows
+// opens relative to a handle by name only), one handle held per level of depth: Windows'
+// handle table takes millions, and a failure is reported (never a crash of the C stack).
+// Paths are put together from the stack's names only when a failure is reported.
 
-// Removes what `dir` (an open directory, owned by the caller) contains.
-void remove_contents(st_remove_req* req, HANDLE dir, const std::wstring& path) {
+// A failure's path longer than this keeps the tree's root, "…" and the last names.
+const size_t kErrPathMax = 4096;
+
+// A directory being emptied: remove_contents's passes, resumable.
+struct rm_level {
+  HANDLE h = INVALID_HANDLE_VALUE;
+  std::wstring name;   // its name in the level below (the root's: in the root's parent)
+  bool deletable = false;  // h has DELETE: deleted through it once empty
+  DWORD attrs = 0;
+  int denied = 0;      // not deletable: the error to report once it is emptied
   // A few passes, for entries created while we work. An entry that failed is not
   // tried again: each failure is counted once (its directory's removal then
   // fails with ENOTEMPTY, and is counted too).
   std::set<std::wstring> failed;
-  for (int pass = 0; pass < 3; pass++) {
-    std::vector<dir_entry> entries;
-    int rc = list_dir(dir, &entries);
-    if (rc < 0) {
-      record(req, rc, "scandir", path);
-      return;
-    }
-    bool tried = false;
-    for (const dir_entry& e : entries) {
-      if (failed.count(e.name)) continue;
-      tried = true;
-      int before = req->errors;
-      // The listed type only picks the first open to try; the handle decides.
-      remove_entry(req, dir, path, e.name, (e.attrs & FILE_ATTRIBUTE_DIRECTORY) != 0);
-      if (req->errors != before) failed.insert(e.name);
-    }
-    if (!tried) return;
+  std::vector<dir_entry> entries;
+  size_t next = 0;
+  int pass = 0;
+  bool tried = false;
+  bool listed = false;       // entries is this pass's listing
+  std::wstring cur;          // the entry being removed, and the failures before it
+  int cur_before = 0;
+};
+
+struct rm_walk {
+  st_remove_req* req;
+  std::wstring top;  // the root's parent, as the caller named it
+  std::vector<rm_level> levels;
+};
+
+// Records a failure on `name` in the directory of level n-1 (n == 0: the root's parent), or
+// without a name on that directory itself.
+void record_at(rm_walk& w, int err, const char* syscall, size_t n, const std::wstring* name) {
+  st_remove_req* req = w.req;
+  if (req->errors != 0) {
+    req->errors++;
+    return;
   }
+  size_t total = w.top.size() + (name ? 1 + name->size() : 0);
+  for (size_t i = 0; i < n; i++) total += 1 + w.levels[i].name.size();
+  std::wstring p = w.top;
+  if (total <= kErrPathMax || n < 2) {
+    for (size_t i = 0; i < n; i++) p = join(p, w.levels[i].name);
+    if (name) p = join(p, *name);
+  } else {
+    // The tree's root, then as many of the last names as fit.
+    p = join(join(p, w.levels[0].name), L"\x2026");
+    size_t len = p.size() + (name ? 1 + name->size() : 0), first = n;
+    while (first > 1 && (len + 1 + w.levels[first - 1].name.size() <= kErrPathMax || (first == n && !name))) {
+      first--;
+      len += 1 + w.levels[first].name.size();
+    }
+    for (size_t i = first; i < n; i++) p = join(p, w.levels[i].name);
+    if (name) p = join(p, *name);
+  }
+  record(req, err, syscall, p);
 }
 
-// Removes `name` in `dir`: a file or a link is deleted (a link is never followed),
-// a directory is emptied through its handle, then deleted through that handle.
-// A failure to open for deletion is reported as the deletion's ("unlink",
-// "rmdir"), as Node's fs does on Windows, where deleting is opening with DELETE.
-void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent,
-                  const std::wstring& name, bool as_dir) {
-  const std::wstring path = join(parent, name);
+// Starts removing `name` in `dir` (the directory of the top level, or the root's parent):
+// a file or a link is deleted (a link is never followed); a directory is pushed as a new
+// level (true), emptied through its handle, then deleted through that handle (finish_level).
+// A failure to open for deletion is reported as the deletion's ("unlink", "rmdir"), as
+// Node's fs does on Windows, where deleting is opening with DELETE.
+bool start_entry(rm_walk& w, HANDLE dir, const std::wstring name, bool as_dir) {
+  const size_t n = w.levels.size();
   for (int attempt = 0; attempt < 4; attempt++) {
     HANDLE h;
     NTSTATUS st = open_entry(dir, name, as_dir, true, &h);
@@ -676,7 +725,7 @@ void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent,
       as_dir = !as_dir;  // guessed wrong, or swapped under us
       continue;
     }
-    if (is_gone(st)) return;
+    if (is_gone(st)) return false;
     if (st < 0) {
       bool is_dir = as_dir;
       if (as_dir) {
@@ -690,28 +739,101 @@ void remove_entry(st_remove_req* req, HANDLE dir, const std::wstring& parent,
         if (st2 >= 0) {
           if (GetFileInformationByHandleEx(h, FileAttributeTagInfo, &info, sizeof info)) {
             is_dir = !is_link(info);
-            if (is_dir) remove_contents(req, h, path);
+            if (is_dir) {  // emptied first, then reported
+              w.levels.emplace_back();
+              rm_level& l = w.levels.back();
+              l.h = h;
+              l.name = name;
+              l.denied = nt_to_uv(st);
+              return true;
+            }
           }
           CloseHandle(h);
         }
       }
-      record(req, nt_to_uv(st), is_dir ? "rmdir" : "unlink", path);
-      return;
+      record_at(w, nt_to_uv(st), is_dir ? "rmdir" : "unlink", n, &name);
+      return false;
     }
     FILE_ATTRIBUTE_TAG_INFO info;
     if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &info, sizeof info)) {
-      record(req, win32_to_uv(GetLastError()), "open", path);
+      record_at(w, win32_to_uv(GetLastError()), "open", n, &name);
       CloseHandle(h);
-      return;
+      return false;
     }
-    bool is_dir = (info.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !is_link(info);
-    if (is_dir) remove_contents(req, h, path);
+    if ((info.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !is_link(info)) {
+      w.levels.emplace_back();
+      rm_level& l = w.levels.back();
+      l.h = h;
+      l.name = name;
+      l.deletable = true;
+      l.attrs = info.FileAttributes;
+      return true;
+    }
     int rc = delete_handle(h, info.FileAttributes);
     CloseHandle(h);
-    if (rc < 0) record(req, rc, is_dir ? "rmdir" : "unlink", path);
-    return;
+    if (rc < 0) record_at(w, rc, "unlink", n, &name);
+    return false;
   }
-  record(req, UV_EAGAIN, "unlink", path);  // kept changing under us
+  record_at(w, UV_EAGAIN, "unlink", n, &name);  // kept changing under us
+  return false;
+}
+
+// The top level is empty (or as empty as it gets): deleted through its handle, or its
+// denial reported; then popped.
+void finish_level(rm_walk& w) {
+  rm_level& l = w.levels.back();
+  const size_t n = w.levels.size() - 1;
+  std::wstring name;
+  name.swap(l.name);
+  if (l.deletable) {
+    int rc = delete_handle(l.h, l.attrs);
+    CloseHandle(l.h);
+    w.levels.pop_back();
+    if (rc < 0) record_at(w, rc, "rmdir", n, &name);
+  } else {
+    int denied = l.denied;
+    CloseHandle(l.h);
+    w.levels.pop_back();
+    record_at(w, denied, "rmdir", n, &name);
+  }
+}
+
+void remove_walk(rm_walk& w, HANDLE pdir, const std::wstring& base) {
+  if (!start_entry(w, pdir, base, true)) return;
+  while (!w.levels.empty()) {
+    rm_level& l = w.levels.back();
+    if (!l.listed) {
+      int rc = list_dir(l.h, &l.entries);
+      if (rc < 0) {
+        record_at(w, rc, "scandir", w.levels.size(), nullptr);
+        l.entries.clear();
+        l.pass = 3;  // no more passes
+      }
+      l.listed = true;
+      l.next = 0;
+      l.tried = false;
+    }
+    if (l.next < l.entries.size()) {
+      dir_entry& e = l.entries[l.next++];
+      if (l.failed.count(e.name)) continue;
+      l.tried = true;
+      l.cur = e.name;
+      l.cur_before = w.req->errors;
+      // The listed type only picks the first open to try; the handle decides.
+      if (start_entry(w, l.h, l.cur, (e.attrs & FILE_ATTRIBUTE_DIRECTORY) != 0)) continue;
+    } else {
+      if (l.tried && ++l.pass < 3) {
+        l.listed = false;
+        continue;
+      }
+      finish_level(w);
+    }
+    // An entry of the top level is done (the level that was above it, if any, is gone):
+    // it is not tried again if it failed.
+    if (w.levels.empty()) return;
+    rm_level& top = w.levels.back();
+    if (w.req->errors != top.cur_before) top.failed.insert(top.cur);
+  }
 }
 
 // A normalised full path in the \\?\ form, as Node's fs hands every path to
@@ -777,7 +899,11 @@ int st_remove_tree(st_remove_req* req) {
   } else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
     record(req, UV_ENOTDIR, "open", parent_shown);
   } else {
-    remove_entry(req, pdir, parent, base, true);
+    rm_walk w;
+    w.req = req;
+    w.top = parent;
+    remove_walk(w, pdir, base);
+    for (rm_level& l : w.levels) CloseHandle(l.h);  // none left: the walk ends with an empty stack
   }
   CloseHandle(pdir);
   return req->first_err;
