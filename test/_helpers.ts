@@ -19,7 +19,7 @@ export const internals: {
 
 export const ROOT = path.resolve(__dirname, '..');
 
-/** A private scratch directory (0700) under the real /tmp, removed by the returned function. */
+/** A private scratch directory (0700) under os.tmpdir() (the run's root, test/_tmproot.ts), removed by the returned function. */
 export function scratch(base = os.tmpdir()): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(base, 'securetemp-test-'));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
