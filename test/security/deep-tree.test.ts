@@ -50,6 +50,11 @@ interface Report {
   attacker?: { messages: unknown[]; exit: { code: number | null; signal: string | null } };
 }
 
+/** Removes what a failed run left in the scratch directory (rm -rf: it may be deep), test by test. */
+function removeNew(before: string[]) {
+  for (const n of ls(dir)) if (!before.includes(n)) spawnSync('rm', ['-rf', path.join(dir, n)]);
+}
+
 function run(args: string[], opts: { wrap?: string[] } = {}) {
   const argv = [...(opts.wrap ?? []), process.execPath, ...args];
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
@@ -67,21 +72,29 @@ describe.runIf(process.platform !== 'win32')(`a tree ${DEPTH.toLocaleString('en'
   for (const [mode, depth, title] of modes) {
     it(title, () => {
       const before = ls(dir);
-      const r = run([FIXTURE, mode, dir, String(depth)]);
-      expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
-      const report = JSON.parse(r.stdout) as Report;
-      expect(report.result).toBe('ok');
-      expect(path.dirname(report.path!)).toBe(dir);
-      expect(fs.existsSync(report.path!)).toBe(false);
-      expect(ls(dir)).toEqual(before);
+      try {
+        const r = run([FIXTURE, mode, dir, String(depth)]);
+        expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+        const report = JSON.parse(r.stdout) as Report;
+        expect(report.result).toBe('ok');
+        expect(path.dirname(report.path!)).toBe(dir);
+        expect(fs.existsSync(report.path!)).toBe(false);
+        expect(ls(dir)).toEqual(before);
+      } finally {
+        removeNew(before);
+      }
     }, 90_000);
   }
 
   it(`the command line's --cleanup-after (${LESS_DEEP.toLocaleString('en')} levels)`, () => {
     const before = ls(dir);
-    const r = run(['dist/cli.js', '-d', '-p', dir, '--cleanup-after', process.execPath, FIXTURE, 'build', '-', String(LESS_DEEP)]);
-    expect({ status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, signal: null, stdout: '', stderr: '' });
-    expect(ls(dir)).toEqual(before);
+    try {
+      const r = run(['dist/cli.js', '-d', '-p', dir, '--cleanup-after', process.execPath, FIXTURE, 'build', '-', String(LESS_DEEP)]);
+      expect({ status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, signal: null, stdout: '', stderr: '' });
+      expect(ls(dir)).toEqual(before);
+    } finally {
+      removeNew(before);
+    }
   }, 90_000);
 });
 
@@ -118,5 +131,6 @@ describe.runIf(isLinux)('a directory moved out of the tree while removal is belo
     expect(e.message).toMatch(/^EAGAIN: resource temporarily unavailable, open '\//);
     // The rest of the tree (levels 0 to 29,699) is still there, for a later removal.
     expect(fs.existsSync(path.join(report.path!, 'd', 'd'))).toBe(true);
+    spawnSync('rm', ['-rf', attack]);
   }, 90_000);
 });
