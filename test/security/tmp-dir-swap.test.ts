@@ -181,7 +181,7 @@ describe.skipIf(!isLinux || !isRoot)('the addon with `beneath`: the handle is pr
   // What tmp relies on, without a race: a dir that leads out when it is opened is refused
   // with ERR_OUTSIDE_ROOT, whatever the path looked like (openat2 here, the walk up '..' in
   // the portable build), and nothing is created.
-  const native: typeof import('../../src/_binding').native = require('../../dist/_binding.js').native;
+  const native: typeof import('../../dist/_binding.js').native = require('../../dist/_binding.js').native;
   function create(root: string, rel: string, kind: 0): [fd: number, name: string];
   function create(root: string, rel: string, kind: 1): [name: string, dev: number, ino: number];
   function create(root: string, rel: string, kind: 0 | 1): unknown;
