@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { native } from './_binding';
+import { invalidArgValue } from './_errors';
 
 /** Something to remove; `remove` is synchronous, for process.on('exit'). */
 export interface Removable {
@@ -86,9 +87,8 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
   const valid = Object.keys(os.constants.signals);
   for (const s of signals) {
     if (typeof s !== 'string' || !valid.includes(s) || s === 'SIGKILL' || s === 'SIGSTOP') {
-      throw Object.assign(new TypeError(`The "signals" argument has an invalid signal: ${String(s)}`), {
-        code: 'ERR_INVALID_ARG_VALUE',
-      });
+      // describe() never calls the value's own toString: a hostile object gets the TypeError too.
+      throw invalidArgValue('signals', s, 'must hold signal names other than SIGKILL and SIGSTOP');
     }
   }
   const mine: NodeJS.Signals[] = [];

@@ -122,3 +122,25 @@ describe('a cleanup at exit that fails', () => {
     }
   });
 });
+
+describe('cleanupOnSignals: bad input', () => {
+  it('a hostile or wrong entry is a TypeError with ERR_INVALID_ARG_VALUE, and no handler is installed', async () => {
+    const { cleanupOnSignals } = await import('securetemp');
+    const before = process.listenerCount('SIGTERM');
+    const hostile = [
+      Object.create(null),
+      { [Symbol.toPrimitive]() { throw new Error('boom'); } },
+      { toString() { throw new Error('boom'); } },
+      Symbol('SIGTERM'),
+      42,
+      'SIGKILL',
+      'SIGNOPE',
+    ];
+    for (const h of hostile) {
+      expect(() => cleanupOnSignals(['SIGTERM', h] as never)).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }),
+      );
+    }
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+});
