@@ -605,7 +605,9 @@ async function withReader(rounds: number, write: (data: Buffer) => Promise<void>
   });
   for (let i = 1; i <= rounds; i++) {
     await write(i % 2 ? B : A);
-    if (i % 50 === 0) await sleep(1); // let the reader in, even on one CPU
+    // Let the reader in, even on one busy CPU: every 25 rounds, so the pauses fall after A and
+    // after B in turn and a reader that only ever runs during pauses still sees changes.
+    if (i % 25 === 0) await sleep(2);
   }
   fs.writeFileSync(stop, '');
   const r = JSON.parse((await finished).split('\n')[1]!);
