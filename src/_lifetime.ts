@@ -44,6 +44,16 @@ export function untrack(r: Removable): void {
 }
 
 const DEFAULT_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/**
+ * Signals that do not end a Node.js process when nobody listens: cleaning up on them would free
+ * the names of a process that goes on using them. SIGKILL and SIGSTOP cannot be caught; SIGCHLD,
+ * SIGCONT, SIGURG and SIGWINCH are ignored by default; SIGTSTP, SIGTTIN and SIGTTOU stop it; Node
+ * ignores SIGPIPE and starts its inspector on SIGUSR1.
+ */
+const NOT_FATAL = new Set([
+  'SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIGCLD', 'SIGCONT', 'SIGURG', 'SIGWINCH',
+  'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPIPE', 'SIGUSR1', 'SIGINFO',
+]);
 const signalHandlers = new Map<NodeJS.Signals, () => void>();
 let keepFirstInstalled = false;
 
@@ -86,9 +96,9 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
   }
   const valid = Object.keys(os.constants.signals);
   for (const s of signals) {
-    if (typeof s !== 'string' || !valid.includes(s) || s === 'SIGKILL' || s === 'SIGSTOP') {
+    if (typeof s !== 'string' || !valid.includes(s) || NOT_FATAL.has(s)) {
       // describe() never calls the value's own toString: a hostile object gets the TypeError too.
-      throw invalidArgValue('signals', s, 'must hold signal names other than SIGKILL and SIGSTOP');
+      throw invalidArgValue('signals', s, 'must hold names of signals that end the process by default');
     }
   }
   const mine: NodeJS.Signals[] = [];

@@ -13,21 +13,24 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 /** Bytes at or above 4 * 62 are dropped: every character is exactly uniform (no modulo bias). */
 const BYTE_LIMIT = 248;
 
-const pool = Buffer.alloc(1024);
-let poolUsed = pool.length;
-
-/** `n` characters from [A-Za-z0-9], each drawn uniformly from the OS CSPRNG. */
+/**
+ * `n` characters from [A-Za-z0-9], each drawn uniformly from the OS CSPRNG.
+ *
+ * No pool kept in JavaScript: bytes are drawn for each call (OpenSSL's generator, which reseeds
+ * after a fork()), so a process forked without exec by a native embedder never draws the names
+ * its parent drew. The addon's own pool is made stale at fork for the same reason.
+ */
 export function randomAlnum(n: number): string {
   let s = '';
+  const bytes = Buffer.alloc(n + 8);
   while (s.length < n) {
-    if (poolUsed === pool.length) {
-      randomFillSync(pool);
-      poolUsed = 0;
+    randomFillSync(bytes);
+    for (let i = 0; i < bytes.length && s.length < n; i++) {
+      const b = bytes[i]!;
+      if (b < BYTE_LIMIT) s += ALPHABET[b % 62];
     }
-    const b = pool[poolUsed]!;
-    pool[poolUsed++] = 0; // used once, then forgotten
-    if (b < BYTE_LIMIT) s += ALPHABET[b % 62];
   }
+  bytes.fill(0); // used once, then forgotten
   return s;
 }
 

@@ -182,6 +182,26 @@ describe('different in every process', () => {
   });
 });
 
+describe('template names (securetemp/tmp template, the command line): no pool kept in JavaScript', () => {
+  // Outside review (2026-12-03): the X's of a template came from a 1024-byte pool in the
+  // JavaScript heap, which a fork() without exec (native embedders) copies: parent and child
+  // then drew the same names. Each call now draws its own bytes from OpenSSL's generator,
+  // which reseeds after a fork.
+  it('every template name draws fresh bytes from node:crypto', () => {
+    const r = runNode(
+      `const crypto = require('crypto');
+       const real = crypto.randomFillSync;
+       let calls = 0;
+       crypto.randomFillSync = (b) => { calls++; return real(b); };
+       const { randomAlnum } = require('./dist/_template.js');
+       const names = Array.from({ length: 20 }, () => randomAlnum(10));
+       console.log(JSON.stringify({ calls, distinct: new Set(names).size, ok: names.every((n) => /^[A-Za-z0-9]{10}$/.test(n)) }));`,
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ calls: 20, distinct: 20, ok: true });
+  });
+});
+
 describe('no weak fallback', () => {
   it('Math.random is never consulted for a name', () => {
     const r = runNode(

@@ -150,3 +150,35 @@ describe.skipIf(!posix)('cleanupOnSignals() with a listener of the application',
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
+
+describe('signals that do not end the process are refused (outside review, 2026-12-03)', () => {
+  // The review's reproducer: cleanupOnSignals(['SIGWINCH']) then a terminal resize removed
+  // every directory and named file, the re-raised SIGWINCH was ignored, and the process went
+  // on with its names free for anyone to take.
+  it.each(['SIGWINCH', 'SIGCHLD', 'SIGCONT', 'SIGURG', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPIPE', 'SIGUSR1', 'SIGKILL', 'SIGSTOP'])(
+    '%s: ERR_INVALID_ARG_VALUE, no handler installed, nothing removed',
+    async (sig) => {
+      const { cleanupOnSignals } = await import('securetemp');
+      const before = process.listenerCount(sig as NodeJS.Signals);
+      expect(() => cleanupOnSignals(['SIGTERM', sig as NodeJS.Signals])).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }),
+      );
+      expect(process.listenerCount(sig as NodeJS.Signals)).toBe(before);
+    },
+  );
+
+  it.skipIf(!posix)('SIGWINCH sent to an application that asked for it: refused at the call, the directory stays', async () => {
+    const code = `const st = require('./dist/index.js'); const fs = require('fs');
+      let refused = null;
+      try { st.cleanupOnSignals(['SIGTERM', 'SIGWINCH']); } catch (e) { refused = e.code; }
+      const d = st.TemporaryDirectorySync({ dir: process.argv[1] });
+      process.kill(process.pid, 'SIGWINCH');
+      setTimeout(() => { console.log(JSON.stringify({ refused, exists: fs.existsSync(d.path) })); d.cleanupSync(); }, 200);`;
+    const child = spawn(process.execPath, ['-e', code, s.dir], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const status = await new Promise<number | null>((r) => child.on('close', r));
+    expect(status).toBe(0);
+    expect(JSON.parse(out)).toEqual({ refused: 'ERR_INVALID_ARG_VALUE', exists: true });
+  });
+});
