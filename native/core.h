@@ -140,9 +140,10 @@ enum st_atomic_flag {
 };
 
 // What begin keeps of a regular file at the target (the trust rule). Nothing from a file
-// the caller should not trust: one with more than one link, or one owned by another user
-// in a directory where others can add entries (sticky, group- or world-writable, or owned
-// by a user other than the caller and the file's owner). Such a target is treated as if
+// the caller should not trust: one with more than one link, or any file (the caller's own
+// too: it may have been moved there) in a directory where others can add entries (sticky,
+// group- or world-writable, or owned by a user other than the caller, root and the file's
+// owner). Such a target is treated as if
 // no file were there (mode/uid/gid -1, `untrusted` 1): a new file, create_perms narrowed
 // by the umask, the caller's. From a trusted file: its mode, set-user-ID and set-group-ID
 // bits only when the caller owns it; its owner and group (given back by commit as root).

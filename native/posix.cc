@@ -811,9 +811,12 @@ int st_link_fd(st_move_req* req) {
 static void keep_of_target(st_atomic_req* req, const struct stat& dst, const struct stat& st) {
   const uid_t me = geteuid();
   const bool mine = st.st_uid == me;
+  // Whoever can add entries to the directory can also move a file there, the caller's own
+  // included (its 0664 notes over its 0600 secret; a root file from elsewhere): in such a
+  // directory not even the caller's own file is taken at its word (outside review, 2026-12-03).
   const bool others_add = (dst.st_mode & (S_ISVTX | S_IWGRP | S_IWOTH)) != 0 ||
-                          (dst.st_uid != me && dst.st_uid != st.st_uid);
-  if (st.st_nlink > 1 || (!mine && others_add)) {
+                          (dst.st_uid != me && dst.st_uid != 0 && dst.st_uid != st.st_uid);
+  if (st.st_nlink > 1 || others_add) {
     req->untrusted = 1;  // as if no file were there
     return;
   }

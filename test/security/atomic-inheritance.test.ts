@@ -1,8 +1,9 @@
 // Attack class: a planted target. writeFileAtomic keeps an existing target's mode (and, as
 // root, its owner and group): whoever can put a file at the target's name in a shared
 // directory could choose what the caller's new file becomes. Nothing is inherited from a file
-// the caller should not trust: one owned by another user in a directory where others can add
-// entries (sticky, group- or world-writable, or owned by a third user), or one with more than
+// the caller should not trust: any file, the caller's own too, in a directory where others can
+// add entries (sticky, group- or world-writable, or owned by a user other than the caller, root
+// and the file's owner: whoever can add entries can move a file there), or one with more than
 // one link; such a target is treated as if no file were there (0o666 & ~umask, the caller's).
 // Set-user-ID and set-group-ID bits are kept only from a file the caller owns.
 // The plants are made by uid 65534 (nobody) through setpriv; the victims are root and uid 1001.
@@ -139,13 +140,7 @@ describe.runIf(isRoot)('root as the victim', () => {
     expect(stat(path.join(p, 'a'))).toEqual({ uid: 0, gid: 0, mode: '600', nlink: 1 });
   });
 
-  it.each(writers)('%s: trusted targets still give what they gave: root\'s own file in a sticky directory, another user\'s file in its own or in root\'s private directory (set-user-ID dropped)', async (_, fallback, write) => {
-    const sticky = mkdir('sticky', 0, 0, 0o1777);
-    fs.writeFileSync(path.join(sticky, 'mine'), 'old');
-    fs.chmodSync(path.join(sticky, 'mine'), 0o4754);
-    await asRoot(write, fallback, path.join(sticky, 'mine'), 'new');
-    expect(stat(path.join(sticky, 'mine'))).toEqual({ uid: 0, gid: 0, mode: '4754', nlink: 1 });
-
+  it.each(writers)('%s: trusted targets still give what they gave: another user\'s file in its own or in root\'s private directory (set-user-ID dropped), root\'s own in root\'s private directory', async (_, fallback, write) => {
     const home = mkdir('home', NOBODY, NOBODY, 0o755); // nobody's own directory
     fs.writeFileSync(path.join(home, 'rc'), 'old');
     fs.chownSync(path.join(home, 'rc'), NOBODY, NOBODY);
@@ -159,6 +154,30 @@ describe.runIf(isRoot)('root as the victim', () => {
     fs.chmodSync(path.join(priv, 'conf'), 0o6640);
     await asRoot(write, fallback, path.join(priv, 'conf'), 'new');
     expect(stat(path.join(priv, 'conf'))).toEqual({ uid: NOBODY, gid: GROUP, mode: '640', nlink: 1 });
+
+    fs.writeFileSync(path.join(priv, 'tool'), 'old');
+    fs.chmodSync(path.join(priv, 'tool'), 0o4754);
+    await asRoot(write, fallback, path.join(priv, 'tool'), 'new');
+    expect(stat(path.join(priv, 'tool'))).toEqual({ uid: 0, gid: 0, mode: '4754', nlink: 1 });
+  });
+
+  it.each(writers)('%s: root\'s own set-user-ID file moved into a sticky directory by nobody gives nothing (outside review, 2026-12-03)', async (_, fallback, write) => {
+    // The review's reproducer: a root-owned 04777 file with one link, left in nobody's own
+    // directory, renamed by nobody over root's target in a sticky directory. Root's file was
+    // "its own", so its mode and set-user-ID bit were kept: root's secret came out 04777.
+    const sticky = mkdir('sticky', 0, 0, 0o1777);
+    const theirs = mkdir('theirs', NOBODY, NOBODY, 0o755);
+    fs.writeFileSync(path.join(theirs, 'leftover'), 'old');
+    fs.chmodSync(path.join(theirs, 'leftover'), 0o4777);
+    const t = path.join(sticky, 'target');
+    const r = as(NOBODY, [], `mv '${path.join(theirs, 'leftover')}' '${t}'`);
+    expect(r.stderr).toBe('');
+    expect(stat(t)).toEqual({ uid: 0, gid: 0, mode: '4777', nlink: 1 });
+    await asRoot(write, fallback, t, 'TOP SECRET');
+    expect(stat(t)).toEqual({ uid: 0, gid: 0, mode: '600', nlink: 1 });
+    expect(as(NOBODY, [], `cat '${t}'`).stdout).toBe('');
+    expect(as(NOBODY, [], `printf attacker >> '${t}'`).status).not.toBe(0);
+    expect(fs.readFileSync(t, 'utf8')).toBe('TOP SECRET');
   });
 
   it.each(writers)('%s: options still decide when given: permissions and chown apply over an untrusted target', async (_, fallback, write) => {
@@ -211,23 +230,52 @@ describe.runIf(isRoot)('an ordinary user as the victim (uid 1001; the attacker i
     ]);
   });
 
-  it('the victim\'s own set-user-ID file keeps its bit; another user\'s in the victim\'s own directory does not', () => {
+  it('the victim\'s own set-user-ID file keeps its bit in the victim\'s own directory, not in a shared one; another user\'s in the victim\'s own directory does not', () => {
     const shared = mkdir('shared', 0, GROUP, 0o770);
     const own = mkdir('own', VICTIM, VICTIM, 0o755);
     for (const fallback of ['false', 'true'])
       for (const sync of ['true', 'false']) {
-        const mine = path.join(shared, `mine-${fallback}${sync}`);
-        fs.writeFileSync(mine, 'old');
-        fs.chownSync(mine, VICTIM, VICTIM);
-        fs.chmodSync(mine, 0o4750);
+        for (const d of [shared, own]) {
+          const mine = path.join(d, `mine-${fallback}${sync}`);
+          fs.writeFileSync(mine, 'old');
+          fs.chownSync(mine, VICTIM, VICTIM);
+          fs.chmodSync(mine, 0o4750);
+        }
         const roots = path.join(own, `roots-${fallback}${sync}`);
         fs.writeFileSync(roots, 'old');
         fs.chmodSync(roots, 0o4755);
       }
     const res = victim(`${write} ${modeOf}
-      const a = ${JSON.stringify(shared)} + '/mine-' + fallback + sync, b = ${JSON.stringify(own)} + '/roots-' + fallback + sync;
-      await w(a, 'new'); await w(b, 'new');
-      out.push([...m(a), ...m(b)]);`);
-    expect(res).toEqual(Array(4).fill([VICTIM, '4750', VICTIM, '755']));
+      const a = ${JSON.stringify(own)} + '/mine-' + fallback + sync, b = ${JSON.stringify(own)} + '/roots-' + fallback + sync;
+      const c = ${JSON.stringify(shared)} + '/mine-' + fallback + sync;
+      await w(a, 'new'); await w(b, 'new'); await w(c, 'new');
+      out.push([...m(a), ...m(b), ...m(c)]);`);
+    expect(res).toEqual(Array(4).fill([VICTIM, '4750', VICTIM, '755', VICTIM, '644']));
   });
+
+  it('the attacker in the victim\'s group moves the victim\'s own 0664 file over its 0600 secret: the new secret is not 0664 (outside review, 2026-12-03)', () => {
+    const project = mkdir('project', VICTIM, GROUP, 0o770);
+    for (const fallback of ['false', 'true'])
+      for (const sync of ['true', 'false']) {
+        const notes = path.join(project, `notes-${fallback}${sync}`);
+        const secret = path.join(project, `secret-${fallback}${sync}`);
+        fs.writeFileSync(notes, 'notes');
+        fs.chownSync(notes, VICTIM, GROUP);
+        fs.chmodSync(notes, 0o664);
+        fs.writeFileSync(secret, 'old secret');
+        fs.chownSync(secret, VICTIM, GROUP);
+        fs.chmodSync(secret, 0o600);
+        const r = as(NOBODY, [GROUP], `mv '${notes}' '${secret}'`);
+        expect(r.stderr).toBe('');
+      }
+    const res = victim(`${write} ${modeOf} process.umask(0o077);
+      const p = ${JSON.stringify(project)} + '/secret-' + fallback + sync;
+      await w(p, 'NEW-SECRET');
+      out.push(m(p));`);
+    expect(res).toEqual(Array(4).fill([VICTIM, '600']));
+    for (const f of fs.readdirSync(project)) {
+      expect(as(NOBODY, [GROUP], `cat '${path.join(project, f)}'`).stdout).toBe('');
+    }
+  });
+
 });
