@@ -9,6 +9,25 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#include <process.h>
+#define getpid _getpid
+#else
+#include <dlfcn.h>
+#include <unistd.h>
+#endif
+
 #include "core.h"
 
 namespace {
@@ -443,11 +462,62 @@ Napi::Value AtomicAbort(const Napi::CallbackInfo& i) {
   return Call<st_atomic_req>(i, true, "securetemp:atomic", st_atomic_abort, ReadAbort, NothingAtomic, AtomicError);
 }
 
+// Objects a worker thread handed over, removed when the process exits (C atexit: after the
+// main thread's own exit hook, whichever threads loaded the addon). The list is never freed:
+// it is used from atexit.
+namespace {
+std::mutex g_exit_mu;
+std::vector<st_exit_entry>* g_exit_list = nullptr;
+
+void RemoveHandedOver() {
+  std::vector<st_exit_entry> list;
+  {
+    std::lock_guard<std::mutex> lock(g_exit_mu);
+    if (g_exit_list == nullptr) return;
+    list.swap(*g_exit_list);
+  }
+  for (auto it = list.rbegin(); it != list.rend(); ++it) {  // newest first: files before their directory
+    const char* syscall = "";
+    int rc = st_exit_remove(*it, &syscall);
+    if (rc < 0)
+      fprintf(stderr, "(node:%d) CleanupWarning: securetemp: cleanup at exit failed: %s: %s, %s '%s'\n",
+              (int)getpid(), uv_err_name(rc), uv_strerror(rc), syscall, it->path.c_str());
+  }
+}
+}  // namespace
+
+Napi::Value RemoveAtProcessExit(const Napi::CallbackInfo& info) {
+  st_exit_entry e;
+  e.kind = info[0].As<Napi::Number>().Int32Value();
+  e.path = info[1].As<Napi::String>().Utf8Value();
+  e.dev = info[2].As<Napi::Number>().DoubleValue();
+  e.ino = info[3].As<Napi::Number>().DoubleValue();
+  std::lock_guard<std::mutex> lock(g_exit_mu);
+  if (g_exit_list == nullptr) {
+    // Node unloads an addon when the last environment that loaded it ends (a worker's), and
+    // unloading runs this module's atexit functions then: pinned first, they run at exit.
+#ifdef _WIN32
+    HMODULE self;
+    GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                       reinterpret_cast<LPCWSTR>(&RemoveHandedOver), &self);
+#else
+    Dl_info self;
+    if (dladdr(reinterpret_cast<void*>(&RemoveHandedOver), &self) != 0 && self.dli_fname != nullptr)
+      dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+#endif
+    g_exit_list = new std::vector<st_exit_entry>();
+    std::atexit(RemoveHandedOver);
+  }
+  g_exit_list->push_back(std::move(e));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSync", Napi::Function::New(env, CreateSync, "createSync"));
   exports.Set("create", Napi::Function::New(env, Create, "create"));
   exports.Set("removeTreeSync", Napi::Function::New(env, RemoveTreeSync, "removeTreeSync"));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
+  exports.Set("removeAtProcessExit", Napi::Function::New(env, RemoveAtProcessExit, "removeAtProcessExit"));
   exports.Set("randomChars", Napi::Function::New(env, RandomChars, "randomChars"));
   exports.Set("tmpfileKnownUnsupported", Napi::Function::New(env, TmpfileKnownUnsupported, "tmpfileKnownUnsupported"));
   exports.Set("renameSync", Napi::Function::New(env, RenameSync, "renameSync"));

@@ -81,6 +81,20 @@ struct st_remove_req {
 // already gone is not an error.
 int st_remove_tree(st_remove_req* req);
 
+// What a worker thread hands over for removal at process exit (its own exit must not free a
+// name the rest of the process may still use). dev/ino: the identity the path must still
+// have (as Node's fs.Stats gives them), or dev < 0 for none.
+enum st_exit_kind { ST_EXIT_FILE = 0, ST_EXIT_TREE = 1, ST_EXIT_EMPTY_DIR = 2 };
+struct st_exit_entry {
+  int kind;
+  std::string path;
+  double dev, ino;
+};
+// Removes one handed-over object: nothing when the path is gone or now leads to something
+// else; ST_EXIT_EMPTY_DIR leaves a directory that is not empty (tmp's rule). 0 or a negative
+// error code, with the failing call in *syscall.
+int st_exit_remove(const st_exit_entry& e, const char** syscall);
+
 // Opens req->dir once and creates relative to that handle, retrying on EEXIST.
 int st_create(st_create_req* req);
 

@@ -999,3 +999,33 @@ int st_atomic_write(st_atomic_req* req, const unsigned char* data, size_t len) {
   }
   return st_atomic_commit(req);
 }
+
+int st_exit_remove(const st_exit_entry& e, const char** syscall) {
+  struct stat st;
+  if (lstat(e.path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return 0;
+    *syscall = "lstat";
+    return -errno;
+  }
+  if (e.dev >= 0 && ((double)st.st_dev != e.dev || (double)st.st_ino != e.ino)) return 0;  // not ours
+  if (e.kind == ST_EXIT_FILE) {
+    if (unlink(e.path.c_str()) < 0 && errno != ENOENT) {
+      *syscall = "unlink";
+      return -errno;
+    }
+    return 0;
+  }
+  if (e.kind == ST_EXIT_EMPTY_DIR) {
+    if (rmdir(e.path.c_str()) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) {
+      *syscall = "rmdir";
+      return -errno;
+    }
+    return 0;
+  }
+  st_remove_req req;
+  req.path = e.path;
+  st_remove_tree(&req);
+  if (req.errors == 0) return 0;
+  *syscall = req.syscall;
+  return req.first_err;
+}

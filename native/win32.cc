@@ -1305,3 +1305,49 @@ int st_atomic_write(st_atomic_req* req, const unsigned char* data, size_t len) {
   CloseHandle(h);
   return rc;
 }
+
+int st_exit_remove(const st_exit_entry& e, const char** syscall) {
+  std::wstring wpath;
+  int rc = full_wide(e.path, &wpath);
+  if (rc < 0) {
+    *syscall = "open";
+    return rc;
+  }
+  // The name itself (a link is not followed), with DELETE: the identity and the deletion
+  // go through one handle, so nothing else is removed in between.
+  HANDLE h = CreateFileW(wpath.c_str(), DELETE | FILE_READ_ATTRIBUTES, kShareAll, nullptr, OPEN_EXISTING,
+                         FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    DWORD err = GetLastError();
+    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) return 0;
+    *syscall = "open";
+    return win32_to_uv(err);
+  }
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(h, &info)) {
+    rc = win32_to_uv(GetLastError());
+    CloseHandle(h);
+    *syscall = "fstat";
+    return rc;
+  }
+  const double ino = (double)(((unsigned long long)info.nFileIndexHigh << 32) | info.nFileIndexLow);
+  if (e.dev >= 0 && ((double)info.dwVolumeSerialNumber != e.dev || ino != e.ino)) {
+    CloseHandle(h);
+    return 0;  // not ours any more
+  }
+  if (e.kind == ST_EXIT_TREE && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
+      !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    CloseHandle(h);
+    st_remove_req req;
+    req.path = e.path;
+    st_remove_tree(&req);
+    if (req.errors == 0) return 0;
+    *syscall = req.syscall;
+    return req.first_err;
+  }
+  rc = delete_handle(h, info.dwFileAttributes);
+  CloseHandle(h);
+  if (rc == UV_ENOTEMPTY && e.kind == ST_EXIT_EMPTY_DIR) return 0;
+  if (rc < 0) *syscall = e.kind == ST_EXIT_FILE ? "unlink" : "rmdir";
+  return rc;
+}

@@ -95,6 +95,8 @@ export interface Native {
   removeTreeSync(path: string): void;
   removeTree(path: string): Promise<void>;
   randomChars(n: number): string;
+  /** A worker's object, removed when the process exits (kind: EXIT_*; dev -1: no identity check). */
+  removeAtProcessExit(kind: number, path: string, dev: number, ino: number): void;
   /** rename(from, dir/name); MOVE_NOREPLACE: EEXIST rather than replace, atomically. */
   renameSync(...args: RenameArgs): void;
   rename(...args: RenameArgs): Promise<void>;

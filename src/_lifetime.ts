@@ -5,29 +5,58 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { native } from './_binding';
 import { invalidArgValue } from './_errors';
+import { isMainThread } from 'node:worker_threads';
 
 /** Something to remove; `remove` is synchronous, for process.on('exit'). */
 export interface Removable {
   removeAtExit(): void;
+  /**
+   * In a worker thread, instead of removeAtExit: a worker's exit is not the process's, and
+   * the rest of the process may still use the path (a worker pool hands paths back): removing
+   * it then frees a name for anyone to take. The object is handed to the addon, which removes
+   * it when the process exits; descriptors are still closed at the worker's exit.
+   */
+  handOver?(): void;
 }
+
+/** removeAtProcessExit's kinds (native/core.h st_exit_kind). */
+export const EXIT_FILE = 0;
+export const EXIT_TREE = 1;
+export const EXIT_EMPTY_DIR = 2;
 
 const live = new Set<Removable>();
 let exitHookInstalled = false;
 
 function cleanupAll(): void {
+  // A worker hands its named objects over first, before its descriptors are closed (a named
+  // file's close would remove it).
+  const handOver = !isMainThread;
+  for (const r of [...live]) {
+    if (!handOver || r.handOver === undefined) continue;
+    live.delete(r);
+    try {
+      r.handOver();
+    } catch (e) {
+      warnAtExit(e);
+    }
+  }
   for (const r of [...live]) {
     live.delete(r);
     try {
       r.removeAtExit();
     } catch (e) {
-      // At exit there is no caller left to throw to: say what was left behind. Written at
-      // once: process.emitWarning prints on a later tick, which never comes at exit.
-      try {
-        fs.writeSync(2, `(node:${process.pid}) CleanupWarning: securetemp: cleanup at exit failed: ${(e as Error).message}\n`);
-      } catch {
-        // stderr is gone (closed or a broken pipe): there is nowhere left to say it
-      }
+      warnAtExit(e);
     }
+  }
+}
+
+function warnAtExit(e: unknown): void {
+  // At exit there is no caller left to throw to: say what was left behind. Written at
+  // once: process.emitWarning prints on a later tick, which never comes at exit.
+  try {
+    fs.writeSync(2, `(node:${process.pid}) CleanupWarning: securetemp: cleanup at exit failed: ${(e as Error).message}\n`);
+  } catch {
+    // stderr is gone (closed or a broken pipe): there is nowhere left to say it
   }
 }
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { native, KIND_FILE } from './_binding';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath } from './_options';
 import { fileArgs, nativeArgs, FILE_KEYS, type FileArgs, type TemporaryFileOptions } from './create';
-import { track, unlinkIfSame, untrack, type Removable } from './_lifetime';
+import { EXIT_FILE, track, unlinkIfSame, untrack, type Removable } from './_lifetime';
 import { onPersist } from './persist';
 import { TempFile, type FileState } from './tempfile';
 
@@ -35,6 +35,7 @@ function prepare(options: unknown) {
 function make(f: FileArgs, del: boolean, fd: number, name: string): TempFile {
   const path = joinPath(f.r.dir, name);
   let removable: Removable | null = null;
+  let handedOver = false;
   const file = new TempFile({
     fd,
     path,
@@ -45,14 +46,22 @@ function make(f: FileArgs, del: boolean, fd: number, name: string): TempFile {
     beforeClose: del
       ? (s) => {
           if (removable) untrack(removable);
-          removeNamed(s);
+          if (!handedOver) removeNamed(s);
         }
       : undefined,
   });
   if (del) {
     // Holds the state, not the file object, so garbage collection can still close it.
     const s = file._state;
-    const r: Removable = { removeAtExit: () => removeNamed(s) };
+    const r: Removable = {
+      removeAtExit: () => removeNamed(s),
+      handOver: () => {
+        if (s.path === null || s.fd < 0) return;
+        const st = fs.fstatSync(s.fd);
+        native.removeAtProcessExit(EXIT_FILE, s.path, st.dev, st.ino);
+        handedOver = true; // the worker's exit closes the descriptor without removing the name
+      },
+    };
     removable = r;
     track(r);
     onPersist(s, () => untrack(r)); // a persisted file is no longer removed at exit

@@ -2,7 +2,7 @@
 import { native, KIND_DIR } from './_binding';
 import { nativeArgs } from './create';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath, resolveNameOptions, NAME_KEYS, type CreateOptions } from './_options';
-import { removeTree, removeTreeSync, track, untrack, type Removable } from './_lifetime';
+import { EXIT_TREE, removeTree, removeTreeSync, track, untrack, type Removable } from './_lifetime';
 
 export interface TemporaryDirectoryOptions extends CreateOptions {
   /** Permission bits, narrowed by the umask (default 0o700). */
@@ -81,6 +81,12 @@ export class TempDir implements Removable {
   /** @internal */
   removeAtExit(): void {
     if (this.#delete) this.cleanupSync();
+  }
+
+  /** @internal A worker's exit: removed at the process's exit instead (see Removable). */
+  handOver(): void {
+    if (!this.#delete || !this.#start()) return;
+    native.removeAtProcessExit(EXIT_TREE, this.path, -1, -1);
   }
 
   [Symbol.dispose](): void {

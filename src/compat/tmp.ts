@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { native, KIND_DIR, KIND_FILE } from '../_binding';
 import { invalidArgType, systemError } from '../_errors';
 import { joinPath } from '../_options';
-import { removeTree, removeTreeSync, track, unlinkIfSame, type Removable } from '../_lifetime';
+import { EXIT_EMPTY_DIR, EXIT_FILE, EXIT_TREE, removeTree, removeTreeSync, track, unlinkIfSame, type Removable } from '../_lifetime';
 import { outsideOnOpen, parse, place, placeSync, splitArgs, tmpdirSync, type Parsed, type Place } from './_tmp-options';
 import type * as types from './_types';
 
@@ -18,6 +18,8 @@ const DIR_MODE = 0o700;
 interface Entry {
   removeSync(): void;
   remove(): Promise<void>;
+  /** A worker's exit: the descriptor closed, the name removed at the process's exit. */
+  handOver(): void;
 }
 
 /** Not yet removed and not `keep`; removed newest first at exit, as tmp does (files before their directory). */
@@ -39,6 +41,13 @@ const atExit: Removable = {
         // process.emitWarning would print on a later tick, which never comes at exit
         fs.writeSync(2, `(node:${process.pid}) CleanupWarning: securetemp/tmp: cleanup at exit failed: ${(err as Error).message}\n`);
       }
+    }
+  },
+  handOver(): void {
+    if (!graceful) return;
+    for (const e of [...live]) {
+      live.delete(e);
+      e.handOver(); // in creation order: the addon removes newest first
     }
   },
 };
@@ -79,7 +88,7 @@ class FileEntry implements Entry {
     return st !== null && same(st, this.id) ? fd : -1;
   }
 
-  removeSync(): void {
+  #closeSync(): void {
     const fd = this.#takeFd((n) => {
       try {
         return fs.fstatSync(n);
@@ -88,10 +97,22 @@ class FileEntry implements Entry {
         throw e;
       }
     });
+    if (fd >= 0) fs.closeSync(fd);
+  }
+
+  removeSync(): void {
     try {
-      if (fd >= 0) fs.closeSync(fd);
+      this.#closeSync();
     } finally {
       unlinkIfSame(this.path, this.id.dev, this.id.ino);
+    }
+  }
+
+  handOver(): void {
+    try {
+      this.#closeSync();
+    } finally {
+      native.removeAtProcessExit(EXIT_FILE, this.path, this.id.dev, this.id.ino);
     }
   }
 
@@ -146,6 +167,10 @@ class DirEntry implements Entry {
    */
   #replaced(st: fs.Stats | undefined): boolean {
     return this.id !== null && st !== undefined && !same(st, this.id);
+  }
+
+  handOver(): void {
+    native.removeAtProcessExit(this.unsafeCleanup ? EXIT_TREE : EXIT_EMPTY_DIR, this.path, this.id?.dev ?? -1, this.id?.ino ?? -1);
   }
 
   /** unsafeCleanup: securetemp's removal (never follows a link out); else rmdir, which fails when not empty. */
