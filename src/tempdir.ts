@@ -1,4 +1,5 @@
 // TemporaryDirectory: a mkdtemp directory that removes itself (dispose, cleanup(), exit).
+import * as fs from 'node:fs';
 import { native, KIND_DIR } from './_binding';
 import { nativeArgs } from './create';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath, resolveNameOptions, NAME_KEYS, type CreateOptions } from './_options';
@@ -86,7 +87,10 @@ export class TempDir implements Removable {
   /** @internal A worker's exit: removed at the process's exit instead (see Removable). */
   handOver(): void {
     if (!this.#delete || !this.#start()) return;
-    native.removeAtProcessExit(EXIT_TREE, this.path, -1, -1);
+    // Its identity now, so that a path swapped between now and the process's exit removes nothing.
+    const st = fs.lstatSync(this.path, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) return; // gone, or no longer a directory of ours
+    native.removeAtProcessExit(EXIT_TREE, this.path, st.dev, st.ino);
   }
 
   [Symbol.dispose](): void {

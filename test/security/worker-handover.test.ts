@@ -34,13 +34,17 @@ describe("a worker's exit is not the process's", () => {
     expect(fs.readdirSync(r.dir)).toEqual([]); // all removed when the process exited
   });
 
-  it('at process exit only what still is ours is removed: a named file whose name now leads to another file is left', () => {
+  it('at process exit only what still is ours is removed: a named file or a directory whose name now leads to another is left', () => {
     const r = run('moved');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.out.alive).toEqual(Array(7).fill(true));
     const named = r.out.paths[2]!;
-    expect(fs.readdirSync(r.dir).sort()).toEqual([path.basename(named), `${path.basename(named)}.moved`].sort());
+    const dir = r.out.paths[0]!;
+    expect(fs.readdirSync(r.dir).sort()).toEqual(
+      [path.basename(named), `${path.basename(named)}.moved`, path.basename(dir), `${path.basename(dir)}.moved`].sort(),
+    );
     expect(fs.readFileSync(named, 'utf8')).toBe('not the temp file');
+    expect(fs.readdirSync(dir)).toEqual(['precious']);
   });
 });
