@@ -556,12 +556,16 @@ describe('at exit (child processes), as npm tmp', () => {
       const tmp = require('securetemp/tmp'); const fs = require('fs');
       tmp.setGracefulCleanup();
       tmp.fileSync({ tmpdir: ${JSON.stringify(r)} });
-      const d = tmp.dirSync({ tmpdir: ${JSON.stringify(r)}, name: 'was-a-dir' });
-      fs.rmdirSync(d.name); fs.writeFileSync(d.name, 'now a file');
+      const p = tmp.dirSync({ tmpdir: ${JSON.stringify(r)}, name: 'parent' });
+      tmp.dirSync({ tmpdir: ${JSON.stringify(r)}, dir: 'parent', name: 'child' });
+      // The parent moved away and a file put at its name: the child's path now fails with
+      // ENOTDIR (reported), and the parent's name leads to a file that is not ours (left).
+      fs.renameSync(p.name, p.name + '-moved'); fs.writeFileSync(p.name, 'now a file');
       tmp.fileSync({ tmpdir: ${JSON.stringify(r)} });`);
     expect(out.status).toBe(0);
     expect(out.stderr).toMatch(/CleanupWarning: securetemp\/tmp: cleanup at exit failed: ENOTDIR/);
-    expect(ls(r)).toEqual(['was-a-dir']);
+    expect(ls(r)).toEqual(['parent', 'parent-moved']);
+    expect(ls(path.join(r, 'parent-moved'))).toEqual(['child']);
   });
 
   it('loading it installs no exit listener; the first file not kept does', () => {

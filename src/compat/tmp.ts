@@ -166,7 +166,8 @@ class DirEntry implements Entry {
    * since: the removal would be redirected there). Then nothing is removed, as for a file.
    */
   #replaced(st: fs.Stats | undefined): boolean {
-    return this.id !== null && st !== undefined && !same(st, this.id);
+    // A file now, even one that reuses our directory's inode number, is not ours.
+    return this.id !== null && st !== undefined && (!st.isDirectory() || !same(st, this.id));
   }
 
   handOver(): void {
