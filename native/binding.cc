@@ -468,12 +468,16 @@ Napi::Value AtomicAbort(const Napi::CallbackInfo& i) {
 namespace {
 std::mutex g_exit_mu;
 std::vector<st_exit_entry>* g_exit_list = nullptr;
+// The process the list belongs to: a child forked without exec (a native module's pre-fork
+// server, a daemonizer) inherits the list and the atexit function, and its exit() must not
+// remove what its parent still uses (second outside review, 2026-12-03).
+long g_exit_pid = 0;
 
 void RemoveHandedOver() {
   std::vector<st_exit_entry> list;
   {
     std::lock_guard<std::mutex> lock(g_exit_mu);
-    if (g_exit_list == nullptr) return;
+    if (g_exit_list == nullptr || (long)getpid() != g_exit_pid) return;
     list.swap(*g_exit_list);
   }
   for (auto it = list.rbegin(); it != list.rend(); ++it) {  // newest first: files before their directory
@@ -506,9 +510,17 @@ Napi::Value RemoveAtProcessExit(const Napi::CallbackInfo& info) {
       dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 #endif
     g_exit_list = new std::vector<st_exit_entry>();
+    g_exit_pid = (long)getpid();
     std::atexit(RemoveHandedOver);
   }
   g_exit_list->push_back(std::move(e));
+  return info.Env().Undefined();
+}
+
+// The handed-over objects removed now: before a signal re-raised by cleanupOnSignals() ends
+// the process, which runs no atexit function.
+Napi::Value RemoveHandedOverNow(const Napi::CallbackInfo& info) {
+  RemoveHandedOver();
   return info.Env().Undefined();
 }
 
@@ -518,6 +530,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeTreeSync", Napi::Function::New(env, RemoveTreeSync, "removeTreeSync"));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
   exports.Set("removeAtProcessExit", Napi::Function::New(env, RemoveAtProcessExit, "removeAtProcessExit"));
+  exports.Set("removeHandedOverNow", Napi::Function::New(env, RemoveHandedOverNow, "removeHandedOverNow"));
   exports.Set("randomChars", Napi::Function::New(env, RandomChars, "randomChars"));
   exports.Set("tmpfileKnownUnsupported", Napi::Function::New(env, TmpfileKnownUnsupported, "tmpfileKnownUnsupported"));
   exports.Set("renameSync", Napi::Function::New(env, RenameSync, "renameSync"));

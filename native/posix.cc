@@ -817,7 +817,10 @@ static void keep_of_target(st_atomic_req* req, const struct stat& dst, const str
   const bool others_add = (dst.st_mode & (S_ISVTX | S_IWGRP | S_IWOTH)) != 0 ||
                           (dst.st_uid != me && dst.st_uid != 0 && dst.st_uid != st.st_uid);
   if (st.st_nlink > 1 || others_add) {
-    req->untrusted = 1;  // as if no file were there
+    req->untrusted = 1;  // as if no file were there, but never wider than what was there:
+    // the caller's own 0600 secret moved or linked there must not come out 0644 (second
+    // outside review, 2026-12-03); a planter can only narrow the new file's mode.
+    if (!(req->flags & ST_ATOMIC_UMASK_MODE)) req->create_perms &= (unsigned)(st.st_mode & 0777);
     return;
   }
   mode_t mode = st.st_mode & 07777;

@@ -97,6 +97,8 @@ export interface Native {
   randomChars(n: number): string;
   /** A worker's object, removed when the process exits (kind: EXIT_*; dev -1: no identity check). */
   removeAtProcessExit(kind: number, path: string, dev: number, ino: number): void;
+  /** The handed-over objects removed now (a signal is about to end the process). */
+  removeHandedOverNow(): void;
   /** rename(from, dir/name); MOVE_NOREPLACE: EEXIST rather than replace, atomically. */
   renameSync(...args: RenameArgs): void;
   rename(...args: RenameArgs): Promise<void>;

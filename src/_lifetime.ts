@@ -74,14 +74,16 @@ export function untrack(r: Removable): void {
 
 const DEFAULT_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /**
- * Signals that do not end a Node.js process when nobody listens: cleaning up on them would free
- * the names of a process that goes on using them. SIGKILL and SIGSTOP cannot be caught; SIGCHLD,
- * SIGCONT, SIGURG and SIGWINCH are ignored by default; SIGTSTP, SIGTTIN and SIGTTOU stop it; Node
- * ignores SIGPIPE and starts its inspector on SIGUSR1.
+ * The signals cleanupOnSignals() accepts: those whose default action ends a Node.js process
+ * and that a listener may take. Not the ones ignored by default (SIGCHLD, SIGCONT, SIGURG,
+ * SIGWINCH) or by Node (SIGPIPE, SIGXFSZ), the stop signals, SIGUSR1 (Node's inspector),
+ * SIGPROF (CPU profilers), the synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL: a listener
+ * replaces V8's WebAssembly trap handler and a crash becomes a hang), SIGTRAP, SIGABRT, SIGSYS,
+ * SIGKILL and SIGSTOP. SIGBREAK is Windows' Ctrl+Break.
  */
-const NOT_FATAL = new Set([
-  'SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIGCLD', 'SIGCONT', 'SIGURG', 'SIGWINCH',
-  'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPIPE', 'SIGUSR1', 'SIGINFO',
+const FATAL = new Set([
+  'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU',
+  'SIGPWR', 'SIGIO', 'SIGPOLL', 'SIGSTKFLT', 'SIGLOST', 'SIGBREAK',
 ]);
 const signalHandlers = new Map<NodeJS.Signals, () => void>();
 let keepFirstInstalled = false;
@@ -95,13 +97,28 @@ let keepFirstInstalled = false;
 function keepFirst(event: string | symbol, listener: unknown): void {
   const sig = event as NodeJS.Signals;
   const h = signalHandlers.get(sig);
-  if (h === undefined || listener === h) return;
+  // Another copy of securetemp (a dependency's own install) does the same: its handler is left
+  // where it is, or the two would move theirs in front of each other forever (second outside
+  // review, 2026-12-03: the event loop never ran again).
+  if (h === undefined || listener === h || isOurs(listener)) return;
   queueMicrotask(() => {
     const list = process.listeners(sig);
     if (signalHandlers.get(sig) !== h || list[0] === h || !list.includes(h)) return;
+    // Any other library that keeps its listener first the same way: a few moves, not a loop.
+    if (moves >= MAX_MOVES) return;
+    if (moves++ === 0) setImmediate(() => (moves = 0)).unref();
     process.removeListener(sig, h); // the other listener remains: the signal stays caught
     process.prependListener(sig, h);
   });
+}
+
+/** Handlers of every copy of securetemp in the process carry this (a registry symbol). */
+const MARK = Symbol.for('securetemp.signalHandler');
+const MAX_MOVES = 16;
+let moves = 0;
+
+function isOurs(listener: unknown): boolean {
+  return typeof listener === 'function' && (listener as unknown as Record<symbol, unknown>)[MARK] === true;
 }
 
 /**
@@ -125,7 +142,7 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
   }
   const valid = Object.keys(os.constants.signals);
   for (const s of signals) {
-    if (typeof s !== 'string' || !valid.includes(s) || NOT_FATAL.has(s)) {
+    if (typeof s !== 'string' || !valid.includes(s) || !FATAL.has(s)) {
       // describe() never calls the value's own toString: a hostile object gets the TypeError too.
       throw invalidArgValue('signals', s, 'must hold names of signals that end the process by default');
     }
@@ -135,13 +152,17 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
     if (signalHandlers.has(sig)) continue;
     const handler = () => {
       // Someone else handles it: the process does not die of it, so nothing is removed.
-      if (process.listeners(sig).some((l) => l !== handler)) return;
+      // Another copy of securetemp's handler is not someone else: it cleans up its own too.
+      if (process.listeners(sig).some((l) => l !== handler && !isOurs(l))) return;
       cleanupAll();
+      // What workers handed over: the re-raised signal ends the process without atexit.
+      native.removeHandedOverNow();
       for (const [s, h] of signalHandlers) process.removeListener(s, h);
       signalHandlers.clear();
       // No listener left: the signal's default action applies, and the process dies of it.
       process.kill(process.pid, sig);
     };
+    Object.defineProperty(handler, MARK, { value: true });
     signalHandlers.set(sig, handler);
     process.prependListener(sig, handler);
     if (!keepFirstInstalled) {

@@ -180,6 +180,39 @@ describe.runIf(isRoot)('root as the victim', () => {
     expect(fs.readFileSync(t, 'utf8')).toBe('TOP SECRET');
   });
 
+  it.each(writers)('%s: an untrusted target is never widened: the caller\'s own 0600 file in a sticky, a group-writable or a hard-linked place stays 0600 under umask 022 (second outside review, 2026-12-03)', async (_, fallback, write) => {
+    // "As if no file were there" made the caller's own secret 0644 (0o666 & ~022) once its
+    // directory or its link count made it untrusted: mkstemp() then writeFileAtomic() in /tmp,
+    // the library's own pattern, published it. A planter can now only narrow the mode.
+    const sticky = mkdir('sticky', 0, 0, 0o1777);
+    const made = tempfile.mkstempSync({ dir: sticky });
+    fs.closeSync(made.fd);
+    const group = mkdir('group', 0, GROUP, 0o775);
+    const inGroup = path.join(group, 'secret');
+    fs.writeFileSync(inGroup, 'old');
+    fs.chmodSync(inGroup, 0o600);
+    const priv = mkdir('private', 0, 0, 0o755);
+    const linked = path.join(priv, 'secret');
+    fs.writeFileSync(linked, 'old');
+    fs.chmodSync(linked, 0o600);
+    fs.linkSync(linked, path.join(mkdir('backup', 0, 0, 0o700), 'snapshot'));
+    const planted = path.join(sticky, 'planted');
+    plant(planted, 0o666);
+    sw.forceNoTmpfile = fallback;
+    const old = process.umask(0o022);
+    try {
+      for (const p of [made.path, inGroup, linked]) await write(p, 'api-token=s3cr3t');
+      await write(planted, 'mine now');
+    } finally {
+      process.umask(old);
+    }
+    for (const p of [made.path, inGroup, linked]) {
+      expect(stat(p), p).toEqual({ uid: 0, gid: 0, mode: '600', nlink: 1 });
+      expect(as(NOBODY, [GROUP], `cat '${p}'`).stdout).toBe('');
+    }
+    expect(stat(planted)).toEqual({ uid: 0, gid: 0, mode: '644', nlink: 1 }); // as a new file: 0o666 & 0o666 & ~022
+  });
+
   it.each(writers)('%s: options still decide when given: permissions and chown apply over an untrusted target', async (_, fallback, write) => {
     const d = mkdir('sticky', 0, 0, 0o1777);
     const t = path.join(d, 'service.state');
@@ -250,7 +283,8 @@ describe.runIf(isRoot)('an ordinary user as the victim (uid 1001; the attacker i
       const c = ${JSON.stringify(shared)} + '/mine-' + fallback + sync;
       await w(a, 'new'); await w(b, 'new'); await w(c, 'new');
       out.push([...m(a), ...m(b), ...m(c)]);`);
-    expect(res).toEqual(Array(4).fill([VICTIM, '4750', VICTIM, '755', VICTIM, '644']));
+    // in the shared directory: as a new file, never wider than it was (0o666 & 0o750 & ~022)
+    expect(res).toEqual(Array(4).fill([VICTIM, '4750', VICTIM, '755', VICTIM, '640']));
   });
 
   it('the attacker in the victim\'s group moves the victim\'s own 0664 file over its 0600 secret: the new secret is not 0664 (outside review, 2026-12-03)', () => {

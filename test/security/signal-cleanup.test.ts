@@ -155,7 +155,11 @@ describe('signals that do not end the process are refused (outside review, 2026-
   // The review's reproducer: cleanupOnSignals(['SIGWINCH']) then a terminal resize removed
   // every directory and named file, the re-raised SIGWINCH was ignored, and the process went
   // on with its names free for anyone to take.
-  it.each(['SIGWINCH', 'SIGCHLD', 'SIGCONT', 'SIGURG', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPIPE', 'SIGUSR1', 'SIGKILL', 'SIGSTOP'])(
+  // The second review: SIGXFSZ (Node ignores it: a write past ulimit -f then ended the
+  // process), SIGPROF (a CPU profiler's timer ended it), the synchronous faults (a listener
+  // replaces V8's WebAssembly trap handler: an out-of-bounds access hung instead of throwing).
+  it.each(['SIGWINCH', 'SIGCHLD', 'SIGCONT', 'SIGURG', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPIPE', 'SIGUSR1', 'SIGKILL', 'SIGSTOP',
+    'SIGXFSZ', 'SIGPROF', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGSYS'])(
     '%s: ERR_INVALID_ARG_VALUE, no handler installed, nothing removed',
     async (sig) => {
       const { cleanupOnSignals } = await import('securetemp');
@@ -180,5 +184,39 @@ describe('signals that do not end the process are refused (outside review, 2026-
     const status = await new Promise<number | null>((r) => child.on('close', r));
     expect(status).toBe(0);
     expect(JSON.parse(out)).toEqual({ refused: 'ERR_INVALID_ARG_VALUE', exists: true });
+  });
+});
+
+describe('two copies of securetemp in one process (second outside review, 2026-12-03)', () => {
+  // An application and a dependency with its own install: each copy kept its handler first on
+  // every new listener, the two moved theirs in front of each other forever (in microtasks),
+  // the event loop never ran again, and SIGTERM no longer ended the process.
+  it.skipIf(!posix)('both call cleanupOnSignals(): the event loop runs, SIGTERM ends the process, both copies clean up', async () => {
+    const code = `const path = require('path'); const fs = require('fs');
+      const a = require('./dist/index.js');
+      for (const k of Object.keys(require.cache)) if (k.includes(path.join('main', 'dist')) || k.includes('/dist/')) delete require.cache[k];
+      const b = require('./dist/index.js');
+      if (a === b) throw new Error('one copy');
+      a.cleanupOnSignals(); const da = a.TemporaryDirectorySync({ dir: process.argv[1] });
+      b.cleanupOnSignals(); const db = b.TemporaryDirectorySync({ dir: process.argv[1] });
+      process.once('SIGUSR2', () => {}); // a listener of the application's, on another signal
+      setTimeout(() => console.log(JSON.stringify({ timer: true, dirs: [da.path, db.path] })), 100);
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', code, s.dir], { cwd: ROOT });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const [code_, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, sg) => r([c, sg])));
+    clearTimeout(killer);
+    expect(err).toBe('');
+    expect([code_, signal]).toEqual([null, 'SIGTERM']);
+    const { timer, dirs } = JSON.parse(out) as { timer: boolean; dirs: string[] };
+    expect(timer).toBe(true);
+    for (const d of dirs) expect(fs.existsSync(d)).toBe(false);
   });
 });

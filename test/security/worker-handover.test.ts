@@ -18,10 +18,16 @@ beforeAll(() => {
 });
 afterAll(() => s.remove());
 
-function run(how: string) {
+function run(how: string, env: NodeJS.ProcessEnv = {}) {
   const dir = fs.mkdtempSync(path.join(s.dir, `${how}-`));
-  const r = spawnSync(process.execPath, [FIXTURE, dir, how], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
-  return { dir, status: r.status, stderr: r.stderr, out: JSON.parse(r.stdout || '{}') as { paths: string[]; alive: boolean[] } };
+  const r = spawnSync(process.execPath, [FIXTURE, dir, how], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  return {
+    dir,
+    status: r.status,
+    signal: r.signal,
+    stderr: r.stderr,
+    out: JSON.parse(r.stdout || '{}') as { paths: string[]; alive: boolean[] },
+  };
 }
 
 describe("a worker's exit is not the process's", () => {
@@ -46,5 +52,29 @@ describe("a worker's exit is not the process's", () => {
     );
     expect(fs.readFileSync(named, 'utf8')).toBe('not the temp file');
     expect(fs.readdirSync(dir)).toEqual(['precious']);
+  });
+});
+
+describe('second outside review (2026-12-03): the exit paths of handed-over objects', () => {
+  it.runIf(process.platform === 'linux')('a child forked without exec that calls exit() removes nothing of its parent\'s', () => {
+    const forker = path.join(s.dir, 'forker.node');
+    const cc = spawnSync('gcc', ['-shared', '-fPIC', '-O1', `-I${path.join(path.dirname(process.execPath), '..', 'include', 'node')}`, '-I/usr/include/node', '-o', forker, 'test/security/native/forker.c'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(cc.stderr).toBe('');
+    const r = run('fork', { FORKER: forker });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.out.alive).toEqual(Array(7).fill(true)); // after the child's exit (checked in the fixture)
+    expect(fs.readdirSync(r.dir)).toEqual([]); // and removed at this process's own exit
+  });
+
+  it.runIf(process.platform !== 'win32')('cleanupOnSignals(): a signal that ends the process removes what workers handed over too', () => {
+    const r = run('signal');
+    expect(r.stderr).toBe('');
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.out.alive).toEqual(Array(7).fill(true));
+    expect(fs.readdirSync(r.dir)).toEqual([]);
   });
 });
