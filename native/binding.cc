@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "core.h"
+#include "platform.h"
 
 namespace {
 
@@ -226,6 +227,13 @@ Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
 
 Napi::Value TmpfileKnownUnsupported(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), st_tmpfile_known_unsupported() != 0);
+}
+
+// Tests only (test/faults): every thread's pool of random bytes made stale, so the next name
+// drawn on any thread reads the OS CSPRNG (getrandom) again, deterministically.
+Napi::Value RandomInvalidate(const Napi::CallbackInfo& info) {
+  st_random_invalidate();
+  return info.Env().Undefined();
 }
 
 Napi::Value RandomChars(const Napi::CallbackInfo& info) {
@@ -449,6 +457,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeTreeSync", Napi::Function::New(env, RemoveTreeSync, "removeTreeSync"));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
   exports.Set("randomChars", Napi::Function::New(env, RandomChars, "randomChars"));
+  exports.Set("randomInvalidate", Napi::Function::New(env, RandomInvalidate, "randomInvalidate"));
   exports.Set("tmpfileKnownUnsupported", Napi::Function::New(env, TmpfileKnownUnsupported, "tmpfileKnownUnsupported"));
   exports.Set("renameSync", Napi::Function::New(env, RenameSync, "renameSync"));
   exports.Set("rename", Napi::Function::New(env, Rename, "rename"));

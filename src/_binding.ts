@@ -95,6 +95,8 @@ export interface Native {
   removeTreeSync(path: string): void;
   removeTree(path: string): Promise<void>;
   randomChars(n: number): string;
+  /** Tests only: every thread's pool of random bytes is stale; the next name reads the OS CSPRNG. */
+  randomInvalidate(): void;
   /** rename(from, dir/name); MOVE_NOREPLACE: EEXIST rather than replace, atomically. */
   renameSync(...args: RenameArgs): void;
   rename(...args: RenameArgs): Promise<void>;
