@@ -84,6 +84,8 @@ async function runOp(op, idx) {
       res.neverFail = trace.neverFail;
       for (const u of trace.unclassified) res.bad.push(`call '${u}' has no errno class (test/faults/matrix.cjs)`);
       for (const p of trace.problems) res.bad.push(`without a fault: ${p}`);
+      if (trace.calls.length === 0 && !op.noCalls) res.bad.push('no call traced: the shim does not see this operation');
+      if (trace.calls.length > 0 && op.noCalls) res.bad.push(`expected no system call, traced ${trace.calls.join(' ')}`);
     }
     let current = null;
     for (const e of w.events) {

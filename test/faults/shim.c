@@ -7,6 +7,7 @@
 // under /@@fault@@/ (fs.accessSync) is never passed to the kernel but read as a command:
 //   /@@fault@@/trace                  log every call (one "name\n" line) to $FAULT_LOG
 //   /@@fault@@/arm/NAME/K/ERRNO       the K-th call named NAME (1-based) fails with ERRNO
+//   /@@fault@@/pause, /@@fault@@/resume   stop counting for a while, then go on
 //   /@@fault@@/off                    stop; the access() fails with ENOENT unless a fault fired
 // NAME is the wrapper's neutral name (open64 and open are both "open", __fxstat64 is "fstat")
 // plus "+c" when an open creates (O_CREAT or O_TMPFILE) and ":CMD" for fcntl. Calls on
@@ -107,6 +108,17 @@ static int control(const char* cmd) {
     atomic_store(&g_mode, 1);
     return 0;
   }
+  // around work that is not the operation's (cli-arm.cjs: module loading): counting stops
+  // and resumes where it was
+  static atomic_int paused_mode;
+  if (strcmp(cmd, "pause") == 0) {
+    atomic_store(&paused_mode, atomic_exchange(&g_mode, 0));
+    return 0;
+  }
+  if (strcmp(cmd, "resume") == 0) {
+    atomic_store(&g_mode, atomic_load(&paused_mode));
+    return 0;
+  }
   if (strcmp(cmd, "off") == 0) {
     atomic_store(&g_mode, 0);
     if (atomic_load(&g_fired)) return 0;
@@ -153,7 +165,9 @@ int faccessat(int d, const char* p, int mode, int fl) {
   return real(d, p, mode, fl);
 }
 
-static const char* open_name(int flags) { return (flags & (O_CREAT | __O_TMPFILE)) ? "open+c" : "open"; }
+// O_TMPFILE includes O_DIRECTORY's bit: a directory opened to read is not a creation.
+static int creates(long flags) { return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE; }
+static const char* open_name(int flags) { return creates(flags) ? "open+c" : "open"; }
 #define OPEN_MODE(flags) \
   mode_t mode = 0; \
   if ((flags) & (O_CREAT | __O_TMPFILE)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, int); va_end(ap); }
@@ -275,7 +289,7 @@ long syscall(long nr, ...) {
   int counted = 1;
   switch (nr) {
 #ifdef SYS_openat2
-    case SYS_openat2: name = (((const struct st_open_how*)c)->flags & (O_CREAT | __O_TMPFILE)) ? "openat2+c" : "openat2"; counted = (int)a == AT_FDCWD || fd_counted((int)a); break;
+    case SYS_openat2: name = creates((long)((const struct st_open_how*)c)->flags) ? "openat2+c" : "openat2"; counted = (int)a == AT_FDCWD || fd_counted((int)a); break;
 #endif
 #ifdef SYS_renameat2
     case SYS_renameat2: name = "rename"; counted = (int)a == AT_FDCWD || fd_counted((int)a); break;
