@@ -1,4 +1,7 @@
 'use strict';
+// EINTR goes to the calls whose manual pages list it (open, read, write, close, ftruncate,
+// getrandom) and to fsync/fdatasync (network and FUSE file systems); a call that is retried by
+// libuv or the addon must then complete as if nothing happened.
 // Which errnos each kind of call is failed with, and which occurrences of a call are tried.
 // This is a table of system-call kinds (the names the shim reports), not of operations: which
 // calls an operation makes comes from tracing it (worker.cjs).
@@ -12,8 +15,9 @@ const ERRNOS = {
   dup: ['EMFILE'], 'fcntl:0': ['EMFILE'], 'fcntl:1030': ['EMFILE'],  // F_DUPFD, F_DUPFD_CLOEXEC
   'fcntl:1033': ['EPERM'],  // F_ADD_SEALS
   fdopendir: ['ENOMEM'],
-  read: ['EIO', 'EINTR'], pread: ['EIO', 'EINTR'], readdir: ['EIO'],
-  write: ['EIO', 'ENOSPC', 'EINTR'], pwrite: ['EIO', 'ENOSPC', 'EINTR'], copy_file_range: ['EIO', 'ENOSPC', 'EINTR'],
+  // SHORT: the call transfers half the bytes asked, as a full disk or a signal does first
+  read: ['EIO', 'EINTR', 'SHORT'], pread: ['EIO', 'EINTR', 'SHORT'], readdir: ['EIO'],
+  write: ['EIO', 'ENOSPC', 'EINTR', 'SHORT'], pwrite: ['EIO', 'ENOSPC', 'EINTR', 'SHORT'], copy_file_range: ['EIO', 'ENOSPC', 'EINTR'],
   fsync: ['EIO', 'ENOSPC', 'EINTR'], fdatasync: ['EIO', 'ENOSPC', 'EINTR'],
   ftruncate: ['EIO', 'EPERM', 'EINTR'],
   close: ['EIO', 'EINTR'], closedir: ['EIO', 'EINTR'],

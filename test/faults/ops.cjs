@@ -199,6 +199,13 @@ pair('rollover', {
   teardown: (s) => s.f.closeSync(),
 });
 
+pair('rollover fallback', {
+  setup: (dir) => { internals.forceNoTmpfile = true; const f = t.SpooledTemporaryFile({ dir, prefix: PREFIX }); f.writeSync(NEW); f.seekSync(5); return { f }; },
+  sync: (s) => s.f.rolloverSync(), async: (s) => s.f.rollover(),
+  verify: (s, r) => ops.find((o) => o.name === 'rollover (sync)').verify(s, r),
+  teardown: (s) => { internals.forceNoTmpfile = false; s.f.closeSync(); },
+});
+
 // ---- directory cleanup of a small tree ----
 pair('directory cleanup', {
   setup: (dir) => {
@@ -262,5 +269,52 @@ for (const fsync of [true, false]) {
     });
   }
 }
+
+// the fallback (a named temp file, O_EXCL, then link or rename), as without O_TMPFILE
+for (const streamed of [false, true]) {
+  const data = () => (streamed ? [NEW.subarray(0, 7000), NEW.subarray(7000, 14000), NEW.subarray(14000)] : NEW);
+  pair(`writeFileAtomic ${streamed ? 'streamed' : 'whole'} fallback`, {
+    setup: (dir) => { internals.forceNoTmpfile = true; const target = path.join(dir, 'target'); fs.writeFileSync(target, OLD, { mode: 0o640 }); return { target }; },
+    sync: (s) => t.writeFileAtomicSync(s.target, streamed ? data()[Symbol.iterator]() : data()),
+    async: (s) => t.writeFileAtomic(s.target, streamed ? (async function* () { yield* data(); })() : data()),
+    verify: (s, r) => (r.ok ? !contentIs(s.target, NEW) : !contentIs(s.target, OLD, NEW)) ? ['target neither whole old nor whole new'] : [],
+    teardown: () => { internals.forceNoTmpfile = false; },
+  });
+}
+// a target that does not exist yet: after a failure there is still none
+pair('writeFileAtomic new target', {
+  setup: (dir) => ({ target: path.join(dir, 'target') }),
+  sync: (s) => t.writeFileAtomicSync(s.target, NEW), async: (s) => t.writeFileAtomic(s.target, NEW),
+  verify: (s, r) => (r.ok ? !contentIs(s.target, NEW) : !contentIs(s.target, undefined, NEW)) ? ['target neither absent nor whole new'] : [],
+  teardown: () => {},
+});
+// reopen by path, then device and inode, as off Linux
+pair('reopen by path', {
+  setup: (dir) => { internals.forceReopenByPath = true; const f = t.NamedTemporaryFileSync({ dir, prefix: PREFIX }); f.writeSync(NEW); f.flushSync(); return { f }; },
+  sync: (s) => s.f.reopenSync(), async: (s) => s.f.reopen(),
+  verify: (s, r) => (r.ok && !eq(r.value.readSync(-1), NEW) ? ['reopened file reads other data'] : []),
+  teardown: (s, r) => { internals.forceReopenByPath = false; if (r.ok) r.value.closeSync(); s.f.closeSync(); },
+});
+// a spooled file rolled over by a write past maxSize
+pair('spooled write past maxSize', {
+  setup: (dir) => { const f = t.SpooledTemporaryFile({ dir, prefix: PREFIX, maxSize: 8000 }); f.writeSync(OLD.subarray(0, 5000)); return { f }; },
+  sync: (s) => s.f.writeSync(NEW), async: (s) => s.f.write(NEW),
+  verify: (s, r) => {
+    const p = [];
+    try {
+      const pos = s.f.tellSync();
+      s.f.seekSync(0);
+      const all = s.f.readSync(-1);
+      if (r.ok && (!eq(all, Buffer.concat([OLD.subarray(0, 5000), NEW])) || pos !== 25000)) p.push('wrong contents or position after the write');
+      if (!r.ok) {
+        if (!eq(all.subarray(0, 5000), OLD.subarray(0, 5000))) p.push('data before the failed write lost');
+        if (pos !== all.length) p.push(`tell() ${pos} but ${all.length} bytes`);
+        if (!eq(all.subarray(5000), NEW.subarray(0, all.length - 5000))) p.push('bytes past the old data are not the new data');
+      }
+    } catch (e) { p.push(`unusable after the failure: ${e.code} ${e.message}`); }
+    return p;
+  },
+  teardown: (s) => s.f.closeSync(),
+});
 
 module.exports = { ops, PREFIX };
