@@ -83,6 +83,29 @@ create('SpooledTemporaryFile', (dir) => t.SpooledTemporaryFile({ dir, prefix: PR
   () => [], { dispose: (f) => f.closeSync() });
 ops.at(-1).noCalls = ops.at(-2).noCalls = true;  // in memory until rollover: no system call at all
 
+// mktemp (an existence check, nothing created) and gettempdir (a probe file created, written,
+// closed and removed in each candidate until one works): sync only, as in the API
+for (const [name, run, check] of [
+  ['mktemp', (s) => t.mktemp({ dir: s.dir, prefix: PREFIX }), (s, v) => path.dirname(v) === s.dir && !fs.existsSync(v)],
+  ['gettempdir', () => t.gettempdir(), (s, v) => v === s.dir],
+]) {
+  ops.push({
+    name: `${name} (sync)`,
+    setup: (dir) => {
+      const saved = { tempdir: t.tempdir, env: ['TMPDIR', 'TEMP', 'TMP'].map((k) => process.env[k]) };
+      t.tempdir = null;
+      for (const k of ['TMPDIR', 'TEMP', 'TMP']) process.env[k] = dir;  // a failed probe moves on to the same directory
+      return { dir, saved };
+    },
+    run,
+    verify: (s, r) => (r.ok && !check(s, r.value) ? [`returned ${r.value}`] : []),
+    teardown: (s) => {
+      t.tempdir = s.saved.tempdir;
+      ['TMPDIR', 'TEMP', 'TMP'].forEach((k, i) => { if (s.saved.env[i] === undefined) delete process.env[k]; else process.env[k] = s.saved.env[i]; });
+    },
+  });
+}
+
 // ---- a buffered file: write, read, readline, seek, truncate, flush, sync ----
 function buffered(dir, pending) {
   const f = t.TemporaryFileSync({ dir, prefix: PREFIX, bufsize: 4096 });
