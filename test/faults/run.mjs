@@ -26,6 +26,7 @@ const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { ops } = require('./ops.cjs');
 const { cliOps } = require('./cli-ops.cjs');
+const { compatOps } = require('./compat-ops.cjs');
 
 if (process.platform !== 'linux') {
   console.log('test:faults: Linux only (LD_PRELOAD, /proc/self/fd); skipped');
@@ -41,7 +42,7 @@ const cc = spawnSync('gcc', ['-O1', '-Wall', '-Werror', '-shared', '-fPIC', '-o'
 if (cc.status !== 0) { console.error(`gcc failed:\n${cc.stderr}`); process.exit(1); }
 
 const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
-const all = [...ops, ...cliOps].filter((o) => !filter || filter.test(o.name));
+const all = [...ops, ...compatOps, ...cliOps].filter((o) => !filter || filter.test(o.name));
 const HANG_MS = 30_000;
 const started = Date.now();
 

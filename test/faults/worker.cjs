@@ -9,11 +9,12 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { ops } = require('./ops.cjs');
 const { cliOps } = require('./cli-ops.cjs');
+const { compatOps } = require('./compat-ops.cjs');
 const { buildCases, PATHFUL } = require('./matrix.cjs');
 const { internals } = require('../../dist/_internals.js');
 
 const [opName, startArg, root] = process.argv.slice(2);
-const op = [...ops, ...cliOps].find((o) => o.name === opName);
+const op = [...ops, ...compatOps, ...cliOps].find((o) => o.name === opName);
 const LOG = process.env.FAULT_LOG;
 const out = (o) => fs.writeSync(1, `${JSON.stringify(o)}\n`);
 
@@ -24,7 +25,7 @@ function snap(dir, rel = '') {
   const res = [];
   for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
     const r = path.join(rel, e.name);
-    res.push(`${r.replace(/[A-Za-z0-9]{10,}/g, '*')}${e.isDirectory() ? '/' : e.isSymbolicLink() ? '@' : ''}`);
+    res.push(`${r.replace(/[A-Za-z0-9]{10,}/g, '*').replace(/\d+/g, '#')}${e.isDirectory() ? '/' : e.isSymbolicLink() ? '@' : ''}`);
     if (e.isDirectory()) { try { res.push(...snap(dir, r)); } catch { /* unreadable */ } }
   }
   return res;
