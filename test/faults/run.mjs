@@ -27,6 +27,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { ops } = require('./ops.cjs');
 const { cliOps } = require('./cli-ops.cjs');
 const { compatOps } = require('./compat-ops.cjs');
+const { selftestOps } = require('./selftest-ops.cjs');
 
 if (process.platform !== 'linux') {
   console.log('test:faults: Linux only (LD_PRELOAD, /proc/self/fd); skipped');
@@ -42,8 +43,8 @@ const cc = spawnSync('gcc', ['-O1', '-Wall', '-Werror', '-shared', '-fPIC', '-o'
 if (cc.status !== 0) { console.error(`gcc failed:\n${cc.stderr}`); process.exit(1); }
 
 const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
-const all = [...ops, ...compatOps, ...cliOps].filter((o) => !filter || filter.test(o.name));
-const HANG_MS = 30_000;
+const all = [...ops, ...compatOps, ...cliOps, ...selftestOps].filter((o) => !filter || filter.test(o.name));
+const HANG_MS = Number(process.env.FAULT_HANG_MS ?? 30_000);
 const started = Date.now();
 
 function runWorker(op, idx, start) {

@@ -10,11 +10,12 @@ const { spawnSync } = require('node:child_process');
 const { ops } = require('./ops.cjs');
 const { cliOps } = require('./cli-ops.cjs');
 const { compatOps } = require('./compat-ops.cjs');
+const { selftestOps } = require('./selftest-ops.cjs');
 const { buildCases, PATHFUL } = require('./matrix.cjs');
 const { internals } = require('../../dist/_internals.js');
 
 const [opName, startArg, root] = process.argv.slice(2);
-const op = [...ops, ...compatOps, ...cliOps].find((o) => o.name === opName);
+const op = [...ops, ...compatOps, ...cliOps, ...selftestOps].find((o) => o.name === opName);
 const LOG = process.env.FAULT_LOG;
 const out = (o) => fs.writeSync(1, `${JSON.stringify(o)}\n`);
 
