@@ -248,7 +248,8 @@ const contentIs = (file, ...wants) => { let b; try { b = fs.readFileSync(file); 
 for (const [name, make, opts, targetOld] of [
   ['persist overwrite', 'named', {}, OLD],
   ['persist no overwrite', 'named', { overwrite: false }, undefined],
-  ['persist unnamed', 'unnamed', {}, OLD],
+  // an unnamed file gets a name only on Linux (O_TMPFILE + linkat); the portable build says ENOTSUP
+  ...(internals.portableBuild ? [] : [['persist unnamed', 'unnamed', {}, OLD]]),
 ]) {
   pair(name, {
     setup: (dir) => {
