@@ -185,6 +185,38 @@ pair('readline', {
   teardown: (s) => s.f.closeSync(),
 });
 
+// ---- streams on a file (async only: they are streams) ----
+ops.push({
+  name: 'write stream (async)',
+  setup: (dir) => buffered(dir),
+  run: (s) => new Promise((res, rej) => {
+    const ws = s.f.createWriteStream();
+    ws.on('error', rej);
+    ws.write(NEW.subarray(0, 9000));
+    ws.end(NEW.subarray(9000), (err) => (err ? rej(err) : res()));
+  }),
+  verify: (s, r) => {
+    const want = Buffer.concat([OLD.subarray(0, 3000), NEW]);
+    const got = fs.readFileSync(`/proc/self/fd/${s.f.fd}`);
+    if (r.ok) return eq(got, want) ? [] : ['wrong contents after the stream finished'];
+    return got.length >= OLD.length && got.every((b, i) => b === OLD[i] || b === want[i]) ? [] : ['bytes neither old nor the stream\'s'];
+  },
+  teardown: (s) => s.f.closeSync(),
+});
+ops.push({
+  name: 'read stream (async)',
+  setup: (dir) => buffered(dir),
+  run: (s) => new Promise((res, rej) => {
+    const chunks = [];
+    const rs = s.f.createReadStream({ start: 0, highWaterMark: 4096 });
+    rs.on('error', rej);
+    rs.on('data', (c) => chunks.push(c));
+    rs.on('end', () => res(Buffer.concat(chunks)));
+  }),
+  verify: (s, r) => (r.ok && !eq(r.value, OLD) ? ['read stream gave other data'] : []),
+  teardown: (s) => s.f.closeSync(),
+});
+
 // ---- close and dispose (a named file with buffered data), named-file deletion ----
 for (const [name, sync, async, pending] of [
   ['close', (s) => s.f.closeSync(), (s) => s.f.close(), true],

@@ -187,7 +187,7 @@ int openat(int d, const char* p, int flags, ...) { OPEN_MODE(flags); REAL(int, "
 int openat64(int d, const char* p, int flags, ...) { OPEN_MODE(flags); REAL(int, "openat64", int, const char*, int, mode_t); int e = gate_at(open_name(flags), d); if (e) FAIL(e); return real(d, p, flags, mode); }
 
 #define FD_IO(ret, name, neutral, sig, args, fd) \
-  ret name sig { REAL(ret, #name, ARGTYPES_##name); int e = gate_fd(neutral, fd); if (e) FAIL(e); return real args; }
+  ret name sig { REAL(ret, #name, ARGTYPES_##name); int e = gate_fd(neutral, fd); if (e == ST_SHORT) e = 0; if (e) FAIL(e); return real args; }
 #define ARGTYPES_read int, void*, size_t
 #define ARGTYPES_write int, const void*, size_t
 #define ARGTYPES_pread int, void*, size_t, off_t
@@ -221,12 +221,30 @@ SHORT_IO(ssize_t, pread, "pread", (int fd, void* b, size_t n, off_t o), (fd, b, 
 SHORT_IO(ssize_t, pread64, "pread", (int fd, void* b, size_t n, off_t o), (fd, b, n, o), fd)
 SHORT_IO(ssize_t, pwrite, "pwrite", (int fd, const void* b, size_t n, off_t o), (fd, b, n, o), fd)
 SHORT_IO(ssize_t, pwrite64, "pwrite", (int fd, const void* b, size_t n, off_t o), (fd, b, n, o), fd)
-FD_IO(ssize_t, readv, "read", (int fd, const struct iovec* v, int n), (fd, v, n), fd)
-FD_IO(ssize_t, writev, "write", (int fd, const struct iovec* v, int n), (fd, v, n), fd)
-FD_IO(ssize_t, preadv, "pread", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), fd)
-FD_IO(ssize_t, preadv64, "pread", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), fd)
-FD_IO(ssize_t, pwritev, "pwrite", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), fd)
-FD_IO(ssize_t, pwritev64, "pwrite", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), fd)
+// The vectored forms, cut short: the first half of the bytes, in a copy of the vector.
+static int short_iov(const struct iovec* v, int n, struct iovec* out) {
+  size_t total = 0;
+  for (int i = 0; i < n; i++) total += v[i].iov_len;
+  size_t want = total > 1 ? total / 2 : total;
+  int m = 0;
+  for (int i = 0; i < n && m < 64 && want > 0; i++) {
+    out[m] = v[i];
+    if (out[m].iov_len > want) out[m].iov_len = want;
+    want -= out[m].iov_len;
+    m++;
+  }
+  return m;
+}
+#define SHORT_IOV(name, neutral, sig, args, shortargs) \
+  ssize_t name sig { REAL(ssize_t, #name, ARGTYPES_##name); int e = gate_fd(neutral, fd); \
+    if (e == ST_SHORT) { struct iovec w[64]; int m = short_iov(v, n, w); return real shortargs; } \
+    return e ? (errno = e, -1) : real args; }
+SHORT_IOV(readv, "read", (int fd, const struct iovec* v, int n), (fd, v, n), (fd, w, m))
+SHORT_IOV(writev, "write", (int fd, const struct iovec* v, int n), (fd, v, n), (fd, w, m))
+SHORT_IOV(preadv, "pread", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), (fd, w, m, o))
+SHORT_IOV(preadv64, "pread", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), (fd, w, m, o))
+SHORT_IOV(pwritev, "pwrite", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), (fd, w, m, o))
+SHORT_IOV(pwritev64, "pwrite", (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o), (fd, w, m, o))
 FD_IO(int, fsync, "fsync", (int fd), (fd), fd)
 FD_IO(int, fdatasync, "fdatasync", (int fd), (fd), fd)
 FD_IO(int, ftruncate, "ftruncate", (int fd, off_t n), (fd, n), fd)
