@@ -185,6 +185,30 @@ pair('readline', {
   teardown: (s) => s.f.closeSync(),
 });
 
+pair('readinto', {
+  setup: (dir) => { const s = buffered(dir); s.f.seekSync(0); s.buf = Buffer.alloc(9000); return s; },
+  sync: (s) => s.f.readintoSync(s.buf), async: (s) => s.f.readinto(s.buf),
+  verify: (s, r) => {
+    if (r.ok) return r.value === 9000 && eq(s.buf, OLD.subarray(0, 9000)) && s.f.tellSync() === 9000 ? [] : ['wrong data or position after readinto'];
+    const pos = s.f.tellSync();
+    return eq(s.f.readSync(-1), OLD.subarray(pos)) ? [] : [`tell() ${pos} does not match what read() returns next`];
+  },
+  teardown: (s) => s.f.closeSync(),
+});
+
+// ---- a directory's dispose (cleanup through Symbol.dispose / asyncDispose) ----
+pair('directory dispose', {
+  setup: (dir) => {
+    const d = t.TemporaryDirectorySync({ dir, prefix: PREFIX });
+    fs.mkdirSync(path.join(d.path, 'a'));
+    fs.writeFileSync(path.join(d.path, 'a', 'f'), 'x');
+    return { d };
+  },
+  sync: (s) => s.d[Symbol.dispose](), async: (s) => s.d[Symbol.asyncDispose](),
+  verify: (s, r) => (r.ok && fs.existsSync(s.d.path) ? ['directory left after dispose'] : []),
+  teardown: (s) => fs.rmSync(s.d.path, { recursive: true, force: true }),
+});
+
 // ---- streams on a file (async only: they are streams) ----
 ops.push({
   name: 'write stream (async)',
