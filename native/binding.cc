@@ -29,6 +29,7 @@
 #endif
 
 #include "core.h"
+#include "platform.h"
 
 namespace {
 
@@ -245,6 +246,13 @@ Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
 
 Napi::Value TmpfileKnownUnsupported(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), st_tmpfile_known_unsupported() != 0);
+}
+
+// Tests only (test/faults): every thread's pool of random bytes made stale, so the next name
+// drawn on any thread reads the OS CSPRNG (getrandom) again, deterministically.
+Napi::Value RandomInvalidate(const Napi::CallbackInfo& info) {
+  st_random_invalidate();
+  return info.Env().Undefined();
 }
 
 Napi::Value RandomChars(const Napi::CallbackInfo& info) {
@@ -532,6 +540,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeAtProcessExit", Napi::Function::New(env, RemoveAtProcessExit, "removeAtProcessExit"));
   exports.Set("removeHandedOverNow", Napi::Function::New(env, RemoveHandedOverNow, "removeHandedOverNow"));
   exports.Set("randomChars", Napi::Function::New(env, RandomChars, "randomChars"));
+  exports.Set("randomInvalidate", Napi::Function::New(env, RandomInvalidate, "randomInvalidate"));
   exports.Set("tmpfileKnownUnsupported", Napi::Function::New(env, TmpfileKnownUnsupported, "tmpfileKnownUnsupported"));
   exports.Set("renameSync", Napi::Function::New(env, RenameSync, "renameSync"));
   exports.Set("rename", Napi::Function::New(env, Rename, "rename"));

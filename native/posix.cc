@@ -119,7 +119,14 @@ static int create_dir_step(st_create_req* req, const std::string& name, void* ct
 static int create_unlinked_step(st_create_req* req, const std::string& name, void* ctx) {
   int rc = create_file_step(req, name, ctx);
   if (rc < 0) return rc;
-  if (unlinkat(*(int*)ctx, name.c_str(), 0) < 0) {
+  // A name that cannot be removed is a file left behind: an interrupted unlink is retried,
+  // any other failure tried once more (test/faults: a one-off EIO or EACCES left an empty
+  // file there) before it is reported, naming the file left.
+  int tries = 0, urc;
+  do {
+    urc = unlinkat(*(int*)ctx, name.c_str(), 0);
+  } while (urc < 0 && (errno == EINTR || ++tries < 2) && errno != ENOENT);
+  if (urc < 0) {
     rc = -errno;
     close(req->fd);
     req->fd = -1;
@@ -461,8 +468,8 @@ static int is_dir_at(int dirfd, const char* name) {
 // symbolic link but would change a file hard-linked there in between.
 static int chmod_dir_at(int dirfd, const char* name) {
 #if defined(O_PATH) && !defined(ST_POSIX_PORTABLE)
-  int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return -errno;
+  int fd = retry_eintr_open(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd < 0) return fd;
   char proc[48];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
   int rc = chmod(proc, S_IRWXU) == 0 ? 0 : -errno;
@@ -522,9 +529,9 @@ static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
       record(w, -err, "unlink", n, name);
       return true;
     }
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = retry_eintr_open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0) {
-      err = errno;
+      err = -fd;
       if (err == ENOENT) return true;
       if (err == ELOOP || err == ENOTDIR) continue;  // swapped for a link or file: unlink that
       if (err == EACCES && !e->fixed_child) {

@@ -99,6 +99,8 @@ export interface Native {
   removeAtProcessExit(kind: number, path: string, dev: number, ino: number): void;
   /** The handed-over objects removed now (a signal is about to end the process). */
   removeHandedOverNow(): void;
+  /** Tests only: every thread's pool of random bytes is stale; the next name reads the OS CSPRNG. */
+  randomInvalidate(): void;
   /** rename(from, dir/name); MOVE_NOREPLACE: EEXIST rather than replace, atomically. */
   renameSync(...args: RenameArgs): void;
   rename(...args: RenameArgs): Promise<void>;

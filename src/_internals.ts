@@ -16,6 +16,8 @@ export const internals = {
    * before the commit (fsync, link, rename): crash tests stop the process there.
    */
   beforeAtomicCommit: null as ((fd: number) => void | Promise<void>) | null,
+  /** Every thread's pool of random bytes made stale: the next name drawn reads the OS CSPRNG (test/faults). */
+  randomInvalidate: (): void => native.randomInvalidate(),
   /** True once the kernel was seen to lack O_TMPFILE (or the build has none). */
   tmpfileKnownUnsupported: (): boolean => native.tmpfileKnownUnsupported(),
   /**

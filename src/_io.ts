@@ -111,7 +111,15 @@ export class FdBackend implements Backend {
     const fd = this.fd;
     switch (o.op) {
       case 'pread':
-        return fs.readSync(fd, o.buf, o.off, o.len, o.pos);
+        for (;;) {
+          try {
+            return fs.readSync(fd, o.buf, o.off, o.len, o.pos);
+          } catch (e) {
+            // libuv retries an interrupted write, fsync or ftruncate, never a read (a tty's
+            // read must return on a signal): a regular file's read is retried here.
+            if ((e as NodeJS.ErrnoException).code !== 'EINTR') throw e;
+          }
+        }
       case 'pwrite':
         return fs.writeSync(fd, o.buf, o.off, o.len, o.pos);
       case 'size':
@@ -143,8 +151,11 @@ export class FdBackend implements Backend {
         done(err, n);
       };
       switch (o.op) {
-        case 'pread':
-          return fs.read(fd, o.buf, o.off, o.len, o.pos, then);
+        case 'pread': {
+          const read = (): void =>
+            fs.read(fd, o.buf, o.off, o.len, o.pos, (err, n) => (err?.code === 'EINTR' ? read() : then(err, n)));
+          return read();
+        }
         case 'pwrite':
           return fs.write(fd, o.buf, o.off, o.len, o.pos, then);
         case 'size':

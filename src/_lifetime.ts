@@ -182,12 +182,9 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
 
 /** Unlinks `path` if it is still the file `fd` refers to / was (dev+ino), so a replacement is left alone. */
 export function unlinkIfSame(path: string, dev: number, ino: number): void {
-  let st: fs.Stats | undefined;
-  try {
-    st = fs.lstatSync(path, { throwIfNoEntry: false });
-  } catch {
-    st = undefined;
-  }
+  // Any failure but ENOENT is reported: taken for "already gone", it left the file in place
+  // while close() said all was well (test/faults: lstat failing with EIO or EACCES).
+  const st = fs.lstatSync(path, { throwIfNoEntry: false });
   if (st === undefined) return; // already gone
   if (st.dev !== dev || st.ino !== ino) return; // not ours any more
   try {

@@ -29,18 +29,36 @@ function candidates(): string[] {
 }
 
 /** Usable = a file can really be created and removed there (Python's test). */
+// Any failure: not usable; the next candidate is tried, and ENOENT lists them all if none is.
+// The probe is removed whatever happened to it (as Python's finally does): a close() that
+// failed, which releases the descriptor all the same, no longer skips the unlink, and a failed
+// unlink is tried once more (test/faults: both left tmp…probe files in the directory).
 function usable(dir: string): boolean {
+  let fd: number;
+  let name: string;
   try {
-    const [fd, name] = native.createSync(dir, 'tmp', '.probe', KIND_FILE, FLAG_ALLOW_INSECURE, 0o600, null);
-    try {
-      fs.writeSync(fd, 'blat');
-    } finally {
-      fs.closeSync(fd);
-      fs.unlinkSync(path.join(dir, name));
-    }
-    return true;
+    [fd, name] = native.createSync(dir, 'tmp', '.probe', KIND_FILE, FLAG_ALLOW_INSECURE, 0o600, null);
   } catch {
-    return false; // not usable; the next candidate is tried, and ENOENT lists them all if none is
+    return false;
+  }
+  let ok = true;
+  try {
+    fs.writeSync(fd, 'blat');
+  } catch {
+    ok = false;
+  }
+  try {
+    fs.closeSync(fd);
+  } catch {
+    ok = false;
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.unlinkSync(path.join(dir, name));
+      return ok;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || attempt === 1) return false;
+    }
   }
 }
 

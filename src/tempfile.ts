@@ -273,6 +273,16 @@ function closeStateSync(s: FileState): void {
   runSync(s, closeIo(s));
 }
 
+/**
+ * fs.read, retried when a signal interrupts it (EINTR): libuv retries an interrupted write but
+ * never a read, and a read stream would fail with it (test/faults).
+ */
+function readRetrying(fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: ReadCb): void {
+  fs.read(fd, buf, off, len, pos, (err, n, b) =>
+    err?.code === 'EINTR' ? readRetrying(fd, buf, off, len, pos, cb) : cb(err, n, b),
+  );
+}
+
 export class TempFile {
   readonly #s: FileState;
   readonly #info: ModeInfo;
@@ -671,7 +681,7 @@ export class TempFile {
       fs: {
         open: fs.open,
         read: (_fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: ReadCb) =>
-          file.#onFd(cb, (d, done: ReadCb) => fs.read(d, buf, off, len, pos, done)),
+          file.#onFd(cb, (d, done: ReadCb) => readRetrying(d, buf, off, len, pos, done)),
         close: keepOpen,
       },
       autoClose: true,

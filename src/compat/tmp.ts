@@ -71,6 +71,9 @@ function same(st: fs.Stats, id: Identity): boolean {
   return st.dev === id.dev && st.ino === id.ino;
 }
 
+/** fstat failed otherwise than EBADF: the descriptor is open, its file unknown. */
+const UNKNOWN = {} as fs.Stats;
+
 class FileEntry implements Entry {
   /** @param fd ours to close at removal, or -1 (discarded or detached) */
   constructor(
@@ -85,16 +88,19 @@ class FileEntry implements Entry {
     this.fd = -1;
     if (fd < 0) return -1;
     const st = stat(fd);
-    return st !== null && same(st, this.id) ? fd : -1;
+    return st !== null && (st === UNKNOWN || same(st, this.id)) ? fd : -1;
   }
 
+  // fstat failing otherwise than EBADF (EIO) says the number is still open, but not which file
+  // it holds: it is taken for ours (a number the caller closed and someone reused, on a failing
+  // disk, is far less likely than our own file there). Throwing there leaked the descriptor and
+  // skipped the unlink (test/faults).
   #closeSync(): void {
     const fd = this.#takeFd((n) => {
       try {
         return fs.fstatSync(n);
       } catch (e) {
-        if (isCode(e, 'EBADF')) return null;
-        throw e;
+        return isCode(e, 'EBADF') ? null : UNKNOWN;
       }
     });
     if (fd >= 0) fs.closeSync(fd);
@@ -119,14 +125,9 @@ class FileEntry implements Entry {
   async remove(): Promise<void> {
     let st: fs.Stats | null = null;
     if (this.fd >= 0) {
-      try {
-        st = await new Promise<fs.Stats | null>((resolve, reject) =>
-          fs.fstat(this.fd, (err, s) => (err ? (isCode(err, 'EBADF') ? resolve(null) : reject(err)) : resolve(s))),
-        );
-      } catch (e) {
-        this.fd = -1;
-        throw e;
-      }
+      st = await new Promise<fs.Stats | null>((resolve) =>
+        fs.fstat(this.fd, (err, s) => resolve(err ? (isCode(err, 'EBADF') ? null : UNKNOWN) : s)),
+      );
     }
     const fd = this.#takeFd(() => st);
     try {
