@@ -31,6 +31,10 @@ const BUILD_TOOLS = [
   `${os.arch() === 'x64' ? 'x86_64' : os.arch()}-linux-gnu-g++`,
 ];
 
+// The oldest @types/node the peer range (package.json peerDependencies) allows; the consumer
+// type-check runs against it and against the newest release.
+const TYPES_NODE_MIN = '20.19.0';
+
 // Must ship / must not ship (paths inside the package).
 const REQUIRED = ['package.json', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts'];
 const FORBIDDEN = [
@@ -243,8 +247,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 async function main() {
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
-  const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-  const typeRoots = path.join(repo, 'node_modules', '@types');
   const hasReadme = fs.existsSync(path.join(repo, 'README.md'));
 
   // ------------------------------------------------------------ 1
@@ -255,9 +257,6 @@ async function main() {
   const npxCli = findNpmCli('npx');
   if (!npmCli) fail('cannot find npm (npm-cli.js) from PATH or npm_execpath');
   ok(`npm: ${npmCli}`);
-  if (!fs.existsSync(tsc)) fail(`TypeScript not found at ${tsc}; run \`npm ci\` first`);
-  if (!fs.existsSync(path.join(typeRoots, 'node'))) fail(`@types/node not found in ${typeRoots}; run \`npm ci\` first`);
-  ok(`typescript: ${tsc}`);
   const sh = whichAll('sh', ['/bin', '/usr/bin'])[0];
   const envBin = whichAll('env', ['/usr/bin', '/bin'])[0];
   if (!sh) fail('no /bin/sh');
@@ -583,21 +582,94 @@ new tempfile.TempFile();
 export = { r, d, s, t };
 `,
   );
-  const tscCommon = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', typeRoots, '--pretty', 'false'];
-  const tscRuns = [
-    { what: 'module/moduleResolution node16: consumer.ts (ESM) + consumer.cts (CJS)', args: ['--module', 'node16', '--moduleResolution', 'node16', 'consumer.ts', 'consumer.cts'] },
-    { what: 'moduleResolution bundler: consumer.ts', args: ['--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', 'consumer.ts'] },
-  ];
-  const typeErrors = [];
-  // in parallel: with skipLibCheck false each run checks all of @types/node
-  const results = await Promise.all(
-    tscRuns.map(({ args }) => run(process.execPath, [tsc, ...tscCommon, ...args], { cwd: consumer, env: sandboxEnv, label: `tsc ${args.join(' ')}`, allowFail: true })),
+  fs.writeFileSync(
+    path.join(consumer, 'compat.ts'),
+    `// The compat entry points alone (each .d.ts must bring what it uses, not rely on index.d.ts)
+import tmp from 'securetemp/tmp';
+import { withFile } from 'securetemp/tmp-promise';
+import writeFileAtomic, { sync } from 'securetemp/write-file-atomic';
+
+const o = tmp.fileSync({ prefix: 'p-' });
+const name: string = o.name;
+o.removeCallback();
+export const later = (): Promise<number> => withFile(async ({ path: p, fd }) => (p.length > 0 ? fd : -1));
+writeFileAtomic('x', 'data', (err?: Error | null) => void err);
+sync('x', new Uint8Array(1), { mode: 0o600 });
+export { name };
+`,
   );
+  // TypeScript and @types/node as a consumer gets them, from the registry, into the consumer's
+  // own node_modules (not the repository's): TypeScript 5.9 and the current release side by
+  // side (npm aliases), @types/node at the newest release and at the oldest the peer range allows.
+  const peer = pkg.peerDependencies?.['@types/node'];
+  check(typeof peer === 'string' && pkg.peerDependenciesMeta?.['@types/node']?.optional === true, `@types/node is an optional peer dependency (${peer})`);
+  const typesMin = TYPES_NODE_MIN;
+  check(new RegExp(`^>=\\s*${typesMin.replace(/\./g, '\\.')}$`).test(peer), `the peer range ${peer} starts at the oldest @types/node tested here, ${typesMin}`);
+  const typesMinDir = path.join(tmpRoot, 'types-min');
+  fs.mkdirSync(typesMinDir);
+  fs.writeFileSync(path.join(typesMinDir, 'package.json'), JSON.stringify({ name: 'types-min', version: '0.0.0', private: true }));
+  await Promise.all([
+    run(path.join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', '--no-save', 'ts-old@npm:typescript@5.9', 'ts-current@npm:typescript@latest', '@types/node@latest'], {
+      cwd: consumer,
+      env: sandboxEnv,
+      label: 'npm install typescript@5.9 typescript@latest @types/node@latest',
+    }),
+    run(path.join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', '--no-save', `@types/node@${typesMin}`], {
+      cwd: typesMinDir,
+      env: sandboxEnv,
+      label: `npm install @types/node@${typesMin}`,
+    }),
+  ]);
+  const version = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+  const compilers = ['ts-old', 'ts-current'].map((alias) => {
+    const dir = path.join(consumer, 'node_modules', alias);
+    return { tsc: path.join(dir, 'bin', 'tsc'), version: version(dir) };
+  });
+  const typesNode = [
+    { dir: path.join(consumer, 'node_modules', '@types'), version: version(path.join(consumer, 'node_modules', '@types', 'node')) },
+    { dir: path.join(typesMinDir, 'node_modules', '@types'), version: version(path.join(typesMinDir, 'node_modules', '@types', 'node')) },
+  ];
+  info(`typescript ${compilers.map((c) => c.version).join(' and ')}; @types/node ${typesNode.map((t) => t.version).join(' and ')}`);
+  check(/^5\.9\./.test(compilers[0].version) && Number(compilers[1].version.split('.')[0]) >= 5, 'TypeScript 5.9 and the current release installed');
+  // Every consumer: "types": [] (nothing global unless a file references it; TypeScript 7 no
+  // longer includes every @types package by default), skipLibCheck off (securetemp's .d.ts are
+  // checked), strict. @types/node is found through typeRoots (one of the two versions).
+  const resolutions = [
+    { name: 'node16', options: { module: 'node16', moduleResolution: 'node16' }, files: ['consumer.ts', 'consumer.cts', 'compat.ts'] },
+    { name: 'nodenext', options: { module: 'nodenext', moduleResolution: 'nodenext' }, files: ['consumer.ts', 'consumer.cts', 'compat.ts'] },
+    { name: 'bundler', options: { module: 'esnext', moduleResolution: 'bundler' }, files: ['consumer.ts', 'compat.ts'] },
+  ];
+  const tscRuns = [];
+  for (const compiler of compilers)
+    for (const [ti, types] of typesNode.entries())
+      for (const res of resolutions)
+        // the entry points one program each: a .d.ts that leans on another's reference fails alone
+        for (const files of [res.files.filter((f) => f !== 'compat.ts'), ['compat.ts']]) {
+          const config = `tsconfig.${compiler.version}.${ti}.${res.name}.${files[0].replace(/\W/g, '_')}.json`;
+          fs.writeFileSync(
+            path.join(consumer, config),
+            JSON.stringify({
+              compilerOptions: { ...res.options, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: [], typeRoots: [types.dir] },
+              files,
+            }),
+          );
+          tscRuns.push({ what: `typescript ${compiler.version}, @types/node ${types.version}, ${res.name}: ${files.join(' + ')}`, tsc: compiler.tsc, config });
+        }
+  const typeErrors = [];
+  // two at a time (two cores): with skipLibCheck off, each 5.9 run checks all of @types/node
+  const results = [];
+  for (let i = 0; i < tscRuns.length; i += 2) {
+    results.push(
+      ...(await Promise.all(
+        tscRuns.slice(i, i + 2).map(({ tsc, config }) => run(process.execPath, [tsc, '-p', config, '--pretty', 'false'], { cwd: consumer, env: sandboxEnv, label: `tsc -p ${config}`, allowFail: true })),
+      )),
+    );
+  }
   for (const [i, { what }] of tscRuns.entries()) {
     const r = results[i];
-    if (r.code === 0) ok(`tsc --strict --skipLibCheck false, ${what}`);
+    if (r.code === 0) ok(`tsc, types [], skipLibCheck off: ${what}`);
     else {
-      console.log(`    FAIL  tsc --strict --skipLibCheck false, ${what}:`);
+      console.log(`    FAIL  tsc, types [], skipLibCheck off: ${what}:`);
       for (const line of r.out.trim().split('\n')) console.log(`          ${line.replaceAll(consumer + path.sep, '')}`);
       typeErrors.push(what);
     }

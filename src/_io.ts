@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // Each file operation is written once, as a generator that yields system
 // calls; runSync performs them with fs.*Sync, runAsync on the thread pool.
 // This keeps the sync and async forms from being two copies of the logic.

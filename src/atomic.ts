@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // writeFileAtomic: replaces a file's contents so that readers see the old or the new,
 // never a mix, and a failure or a crash leaves the old file and no temp file.
 //

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // TempFile: the file object every creator returns. Position, buffering and
 // text decoding live here; the descriptor's own offset is never used (all I/O
 // is pread/pwrite at the object's position).
