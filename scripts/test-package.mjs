@@ -3,7 +3,9 @@
 // script builds dist/ and the prebuild), checks the tarball's contents,
 // installs the tarball into an empty project with no compiler on PATH, and
 // checks that it loads from its prebuild with require() and import, works,
-// and type-checks for TypeScript consumers.
+// and type-checks for TypeScript consumers (TypeScript 5.9 and the current
+// release, fetched from the registry); then runs @arethetypeswrong/cli and
+// publint on the tarball, failing on any problem they report.
 //
 //   npm run test:package            (VERBOSE=1 streams the output of every command)
 //
@@ -34,6 +36,10 @@ const BUILD_TOOLS = [
 // The oldest @types/node the peer range (package.json peerDependencies) allows; the consumer
 // type-check runs against it and against the newest release.
 const TYPES_NODE_MIN = '20.19.0';
+
+// The package checkers (step 7), pinned: a new release is adopted here on purpose.
+const ATTW_VERSION = '0.18.5';
+const PUBLINT_VERSION = '0.3.25';
 
 // Must ship / must not ship (paths inside the package).
 const REQUIRED = ['package.json', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts'];
@@ -675,6 +681,63 @@ export { name };
     }
   }
   if (typeErrors.length) fail(`type errors for TypeScript consumers (${typeErrors.length} configuration(s), see above)`);
+
+  // ------------------------------------------------------------ 7
+  // The checkers the ecosystem runs on a package, on this very tarball (what `attw --pack` and
+  // `publint` would pack). Fetched from the registry into the temporary folder at pinned
+  // versions, like the compilers above: not devDependencies, so that `npm ci` for working on the
+  // code does not carry them (attw brings its own TypeScript) and a new release of a checker
+  // cannot turn CI red before it is adopted here on purpose.
+  step(`Package checkers: @arethetypeswrong/cli ${ATTW_VERSION}, publint ${PUBLINT_VERSION}`);
+  const checkers = path.join(tmpRoot, 'checkers');
+  fs.mkdirSync(checkers);
+  fs.writeFileSync(path.join(checkers, 'package.json'), JSON.stringify({ name: 'checkers', version: '0.0.0', private: true }));
+  await run(path.join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', '--no-save', `@arethetypeswrong/cli@${ATTW_VERSION}`, `publint@${PUBLINT_VERSION}`], {
+    cwd: checkers,
+    env: sandboxEnv,
+    label: `npm install @arethetypeswrong/cli@${ATTW_VERSION} publint@${PUBLINT_VERSION}`,
+  });
+  // attw: every profile (node10, node16 from CJS and from ESM, bundler), no problem of any kind
+  const attwBin = path.join(checkers, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+  const attw = await run(process.execPath, [attwBin, tarball, '--format', 'json'], { cwd: checkers, env: sandboxEnv, label: `attw ${path.basename(tarball)}`, allowFail: true });
+  let report;
+  try {
+    report = JSON.parse(attw.out);
+  } catch {
+    fail(`attw did not print JSON (exit ${attw.code})`, attw.out);
+  }
+  const problems = Object.values(report.problems ?? {}).flat();
+  const entryNames = Object.keys(report.analysis?.entrypoints ?? {});
+  const expectedEntries = Object.keys(pkg.exports);
+  check(
+    expectedEntries.every((e) => entryNames.includes(e)),
+    `attw analysed every entry point (${entryNames.join(', ')})`,
+    JSON.stringify(entryNames),
+  );
+  const unresolved = [];
+  for (const [name, ep] of Object.entries(report.analysis.entrypoints))
+    for (const kind of ['node10', 'node16-cjs', 'node16-esm', 'bundler'])
+      if (!ep.resolutions?.[kind]?.resolution?.fileName) unresolved.push(`${name} under ${kind}`);
+  check(unresolved.length === 0, 'attw: every entry point resolves to its types under node10, node16 (CJS and ESM) and bundler', unresolved.join('\n'));
+  check(problems.length === 0 && attw.code === 0, `attw: no problems (exit ${attw.code})`, JSON.stringify(report.problems, null, 2));
+  // publint: the tarball, at its strictest; a suggestion counts as a problem too
+  const publintMessages = await run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import * as fs from 'node:fs';
+const buf = fs.readFileSync(process.argv[1]);
+const { messages, pkg } = await publint({ pack: { tarball: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }, level: 'suggestion', strict: true });
+console.log(JSON.stringify(messages.map((m) => ({ type: m.type, code: m.code, text: formatMessage(m, pkg) }))));`,
+      tarball,
+    ],
+    { cwd: checkers, env: sandboxEnv, label: `publint ${path.basename(tarball)}` },
+  );
+  const messages = JSON.parse(publintMessages.out.trim().split('\n').pop());
+  check(messages.length === 0, 'publint: no error, warning or suggestion', messages.map((m) => `${m.type} ${m.code}: ${m.text}`).join('\n'));
   console.log(`    (${secs(Date.now() - stepStart)})`);
 }
 
