@@ -96,6 +96,8 @@ export interface Native {
   removeTreeSync(path: string): void;
   removeTree(path: string): Promise<void>;
   randomChars(n: number): string;
+  /** Closes a descriptor the addon opened (libuv's close; see _close.ts). */
+  closeSync(fd: number): void;
   /** rename(from, dir/name); MOVE_NOREPLACE: EEXIST rather than replace, atomically. */
   renameSync(...args: RenameArgs): void;
   rename(...args: RenameArgs): Promise<void>;

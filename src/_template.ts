@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { native, KIND_DIR, KIND_FILE } from './_binding';
 import { TMP_MAX } from './_names';
+import { closeNativeFdSync } from './_close';
 
 const isWindows = process.platform === 'win32';
 
@@ -182,7 +183,7 @@ export function createFromTemplate(t: Template, directory: boolean): string {
       if (directory) name = native.createSync(t.dir, t.prefix, t.suffix, KIND_DIR, 0, perms, names);
       else {
         const [fd, n] = native.createSync(t.dir, t.prefix, t.suffix, KIND_FILE, 0, perms, names);
-        fs.closeSync(fd);
+        closeNativeFdSync(fd);
         name = n;
       }
     } catch (e) {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { native, KIND_FILE, FLAG_ALLOW_INSECURE } from './_binding';
 import { settings } from './_settings';
 import { systemError } from './_errors';
+import { closeNativeFdSync } from './_close';
 
 function candidates(): string[] {
   const out: string[] = [];
@@ -35,7 +36,7 @@ function usable(dir: string): boolean {
     try {
       fs.writeSync(fd, 'blat');
     } finally {
-      fs.closeSync(fd);
+      closeNativeFdSync(fd);
       fs.unlinkSync(path.join(dir, name));
     }
     return true;

@@ -737,7 +737,8 @@ export class TempFile {
 
   #reopened(fd: number): TempFile {
     const s = this.#s;
-    return new TempFile({ fd, path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
+    // fs opened this one (persist.ts reopenFd): fs closes it
+    return new TempFile({ fd, io: fdBackend(fd, true), path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
   }
 
   /**
