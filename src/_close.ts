@@ -4,17 +4,24 @@
 // Only for the addon's descriptors: one fs opened must be closed by fs, or the worker would
 // still count it as its own and close that number again when it exits.
 import * as fs from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
 import { native } from './_binding';
 
+// node:worker_threads loaded at the first close, not with the package (the command line never
+// closes one of these)
+let mainThread: boolean | undefined;
+function isMainThread(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (mainThread ??= (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread);
+}
+
 export function closeNativeFdSync(fd: number): void {
-  if (isMainThread) fs.closeSync(fd);
+  if (isMainThread()) fs.closeSync(fd);
   else native.closeSync(fd);
 }
 
 /** The callback form; in a worker the close itself is synchronous (close(2) does not wait for I/O). */
 export function closeNativeFd(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
-  if (isMainThread) return fs.close(fd, cb);
+  if (isMainThread()) return fs.close(fd, cb);
   let err: NodeJS.ErrnoException | null = null;
   try {
     native.closeSync(fd);
