@@ -267,6 +267,22 @@ Napi::Value RandomChars(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, s);
 }
 
+// Closes a descriptor the addon opened, with the libuv of the Node.js that loaded the addon (on
+// Windows: its C runtime's descriptor table, where uv_open_osfhandle put it), as fs.closeSync
+// does. For worker threads: Node tracks the descriptors a worker's fs opened and warns ("File
+// descriptor N closed but not opened in unmanaged mode") when its fs closes any other.
+Napi::Value CloseSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  uv_fs_t req;
+  int rc = uv_fs_close(loop, &req, fd, nullptr);
+  uv_fs_req_cleanup(&req);
+  if (rc < 0) MakeError(env, rc, "close", "").ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 // ---- persist and atomic replacement ---------------------------------------------
 
 // One core call on the thread pool: `run` off the main thread, then `ok` or `fail`.
@@ -539,6 +555,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
   exports.Set("removeAtProcessExit", Napi::Function::New(env, RemoveAtProcessExit, "removeAtProcessExit"));
   exports.Set("removeHandedOverNow", Napi::Function::New(env, RemoveHandedOverNow, "removeHandedOverNow"));
+  exports.Set("closeSync", Napi::Function::New(env, CloseSync, "closeSync"));
   exports.Set("randomChars", Napi::Function::New(env, RandomChars, "randomChars"));
   exports.Set("randomInvalidate", Napi::Function::New(env, RandomInvalidate, "randomInvalidate"));
   exports.Set("tmpfileKnownUnsupported", Napi::Function::New(env, TmpfileKnownUnsupported, "tmpfileKnownUnsupported"));

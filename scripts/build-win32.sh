@@ -76,7 +76,7 @@ cp -r "$UV_SRC/uv.h" "$UV_SRC/uv" "$OUT/uv-include/"
   cat "$NAH/def/js_native_api.def" "$NAH/def/node_api.def" | grep -E '^[[:space:]]*[A-Za-z_][A-Za-z0-9_]*[[:space:]]*$' |
     grep -vE '^[[:space:]]*(NAME|LIBRARY|EXPORTS)' | tr -d ' \t\r'
   # The libuv functions the addon calls.
-  printf '%s\n' uv_open_osfhandle uv_get_osfhandle uv_translate_sys_error uv_err_name uv_strerror
+  printf '%s\n' uv_open_osfhandle uv_get_osfhandle uv_translate_sys_error uv_err_name uv_strerror uv_fs_close uv_fs_req_cleanup
 } | awk 'NR <= 2 || !seen[$0]++' >"$OUT/node.def"
 "$DLLTOOL" --input-def "$OUT/node.def" --dllname node.exe --output-delaylib "$OUT/libnode-delay.a"
 

@@ -3,7 +3,9 @@
 // script builds dist/ and the prebuild), checks the tarball's contents,
 // installs the tarball into an empty project with no compiler on PATH, and
 // checks that it loads from its prebuild with require() and import, works,
-// and type-checks for TypeScript consumers.
+// and type-checks for TypeScript consumers (TypeScript 5.9 and the current
+// release, fetched from the registry); then runs @arethetypeswrong/cli and
+// publint on the tarball, failing on any problem they report.
 //
 //   npm run test:package            (VERBOSE=1 streams the output of every command)
 //
@@ -30,6 +32,14 @@ const BUILD_TOOLS = [
   `${os.arch() === 'x64' ? 'x86_64' : os.arch()}-linux-gnu-gcc`,
   `${os.arch() === 'x64' ? 'x86_64' : os.arch()}-linux-gnu-g++`,
 ];
+
+// The oldest @types/node the peer range (package.json peerDependencies) allows; the consumer
+// type-check runs against it and against the newest release.
+const TYPES_NODE_MIN = '20.19.0';
+
+// The package checkers (step 7), pinned: a new release is adopted here on purpose.
+const ATTW_VERSION = '0.18.5';
+const PUBLINT_VERSION = '0.3.25';
 
 // Must ship / must not ship (paths inside the package).
 const REQUIRED = ['package.json', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts'];
@@ -243,8 +253,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 async function main() {
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
-  const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-  const typeRoots = path.join(repo, 'node_modules', '@types');
   const hasReadme = fs.existsSync(path.join(repo, 'README.md'));
 
   // ------------------------------------------------------------ 1
@@ -255,9 +263,6 @@ async function main() {
   const npxCli = findNpmCli('npx');
   if (!npmCli) fail('cannot find npm (npm-cli.js) from PATH or npm_execpath');
   ok(`npm: ${npmCli}`);
-  if (!fs.existsSync(tsc)) fail(`TypeScript not found at ${tsc}; run \`npm ci\` first`);
-  if (!fs.existsSync(path.join(typeRoots, 'node'))) fail(`@types/node not found in ${typeRoots}; run \`npm ci\` first`);
-  ok(`typescript: ${tsc}`);
   const sh = whichAll('sh', ['/bin', '/usr/bin'])[0];
   const envBin = whichAll('env', ['/usr/bin', '/bin'])[0];
   if (!sh) fail('no /bin/sh');
@@ -583,26 +588,158 @@ new tempfile.TempFile();
 export = { r, d, s, t };
 `,
   );
-  const tscCommon = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', typeRoots, '--pretty', 'false'];
-  const tscRuns = [
-    { what: 'module/moduleResolution node16: consumer.ts (ESM) + consumer.cts (CJS)', args: ['--module', 'node16', '--moduleResolution', 'node16', 'consumer.ts', 'consumer.cts'] },
-    { what: 'moduleResolution bundler: consumer.ts', args: ['--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', 'consumer.ts'] },
-  ];
-  const typeErrors = [];
-  // in parallel: with skipLibCheck false each run checks all of @types/node
-  const results = await Promise.all(
-    tscRuns.map(({ args }) => run(process.execPath, [tsc, ...tscCommon, ...args], { cwd: consumer, env: sandboxEnv, label: `tsc ${args.join(' ')}`, allowFail: true })),
+  fs.writeFileSync(
+    path.join(consumer, 'compat.ts'),
+    `// The compat entry points alone (each .d.ts must bring what it uses, not rely on index.d.ts)
+import tmp from 'securetemp/tmp';
+import { withFile } from 'securetemp/tmp-promise';
+import writeFileAtomic, { sync } from 'securetemp/write-file-atomic';
+
+const o = tmp.fileSync({ prefix: 'p-' });
+const name: string = o.name;
+o.removeCallback();
+export const later = (): Promise<number> => withFile(async ({ path: p, fd }) => (p.length > 0 ? fd : -1));
+writeFileAtomic('x', 'data', (err?: Error | null) => void err);
+sync('x', new Uint8Array(1), { mode: 0o600 });
+export { name };
+`,
   );
+  // TypeScript and @types/node as a consumer gets them, from the registry, into the consumer's
+  // own node_modules (not the repository's): TypeScript 5.9 and the current release side by
+  // side (npm aliases), @types/node at the newest release and at the oldest the peer range allows.
+  const peer = pkg.peerDependencies?.['@types/node'];
+  check(typeof peer === 'string' && pkg.peerDependenciesMeta?.['@types/node']?.optional === true, `@types/node is an optional peer dependency (${peer})`);
+  const typesMin = TYPES_NODE_MIN;
+  check(new RegExp(`^>=\\s*${typesMin.replace(/\./g, '\\.')}$`).test(peer), `the peer range ${peer} starts at the oldest @types/node tested here, ${typesMin}`);
+  const typesMinDir = path.join(tmpRoot, 'types-min');
+  fs.mkdirSync(typesMinDir);
+  fs.writeFileSync(path.join(typesMinDir, 'package.json'), JSON.stringify({ name: 'types-min', version: '0.0.0', private: true }));
+  await Promise.all([
+    run(path.join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', '--no-save', 'ts-old@npm:typescript@5.9', 'ts-current@npm:typescript@latest', '@types/node@latest'], {
+      cwd: consumer,
+      env: sandboxEnv,
+      label: 'npm install typescript@5.9 typescript@latest @types/node@latest',
+    }),
+    run(path.join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', '--no-save', `@types/node@${typesMin}`], {
+      cwd: typesMinDir,
+      env: sandboxEnv,
+      label: `npm install @types/node@${typesMin}`,
+    }),
+  ]);
+  const version = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+  const compilers = ['ts-old', 'ts-current'].map((alias) => {
+    const dir = path.join(consumer, 'node_modules', alias);
+    return { tsc: path.join(dir, 'bin', 'tsc'), version: version(dir) };
+  });
+  const typesNode = [
+    { dir: path.join(consumer, 'node_modules', '@types'), version: version(path.join(consumer, 'node_modules', '@types', 'node')) },
+    { dir: path.join(typesMinDir, 'node_modules', '@types'), version: version(path.join(typesMinDir, 'node_modules', '@types', 'node')) },
+  ];
+  info(`typescript ${compilers.map((c) => c.version).join(' and ')}; @types/node ${typesNode.map((t) => t.version).join(' and ')}`);
+  check(/^5\.9\./.test(compilers[0].version) && Number(compilers[1].version.split('.')[0]) >= 5, 'TypeScript 5.9 and the current release installed');
+  // Every consumer: "types": [] (nothing global unless a file references it; TypeScript 7 no
+  // longer includes every @types package by default), skipLibCheck off (securetemp's .d.ts are
+  // checked), strict. @types/node is found through typeRoots (one of the two versions).
+  const resolutions = [
+    { name: 'node16', options: { module: 'node16', moduleResolution: 'node16' }, files: ['consumer.ts', 'consumer.cts', 'compat.ts'] },
+    { name: 'nodenext', options: { module: 'nodenext', moduleResolution: 'nodenext' }, files: ['consumer.ts', 'consumer.cts', 'compat.ts'] },
+    { name: 'bundler', options: { module: 'esnext', moduleResolution: 'bundler' }, files: ['consumer.ts', 'compat.ts'] },
+  ];
+  const tscRuns = [];
+  for (const compiler of compilers)
+    for (const [ti, types] of typesNode.entries())
+      // the oldest @types/node under node16 only: what differs between @types/node releases
+      // does not depend on the resolution mode, and each run of 5.9 costs seconds
+      for (const res of ti === 0 ? resolutions : resolutions.slice(0, 1))
+        // the entry points one program each: a .d.ts that leans on another's reference fails alone
+        for (const files of [res.files.filter((f) => f !== 'compat.ts'), ['compat.ts']]) {
+          const config = `tsconfig.${compiler.version}.${ti}.${res.name}.${files[0].replace(/\W/g, '_')}.json`;
+          fs.writeFileSync(
+            path.join(consumer, config),
+            JSON.stringify({
+              compilerOptions: { ...res.options, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: [], typeRoots: [types.dir] },
+              files,
+            }),
+          );
+          tscRuns.push({ what: `typescript ${compiler.version}, @types/node ${types.version}, ${res.name}: ${files.join(' + ')}`, tsc: compiler.tsc, config });
+        }
+  const typeErrors = [];
+  // two at a time (two cores): with skipLibCheck off, each 5.9 run checks all of @types/node
+  const results = [];
+  for (let i = 0; i < tscRuns.length; i += 2) {
+    results.push(
+      ...(await Promise.all(
+        tscRuns.slice(i, i + 2).map(({ tsc, config }) => run(process.execPath, [tsc, '-p', config, '--pretty', 'false'], { cwd: consumer, env: sandboxEnv, label: `tsc -p ${config}`, allowFail: true })),
+      )),
+    );
+  }
   for (const [i, { what }] of tscRuns.entries()) {
     const r = results[i];
-    if (r.code === 0) ok(`tsc --strict --skipLibCheck false, ${what}`);
+    if (r.code === 0) ok(`tsc, types [], skipLibCheck off: ${what}`);
     else {
-      console.log(`    FAIL  tsc --strict --skipLibCheck false, ${what}:`);
+      console.log(`    FAIL  tsc, types [], skipLibCheck off: ${what}:`);
       for (const line of r.out.trim().split('\n')) console.log(`          ${line.replaceAll(consumer + path.sep, '')}`);
       typeErrors.push(what);
     }
   }
   if (typeErrors.length) fail(`type errors for TypeScript consumers (${typeErrors.length} configuration(s), see above)`);
+
+  // ------------------------------------------------------------ 7
+  // The checkers the ecosystem runs on a package, on this very tarball (what `attw --pack` and
+  // `publint` would pack). Fetched from the registry into the temporary folder at pinned
+  // versions, like the compilers above: not devDependencies, so that `npm ci` for working on the
+  // code does not carry them (attw brings its own TypeScript) and a new release of a checker
+  // cannot turn CI red before it is adopted here on purpose.
+  step(`Package checkers: @arethetypeswrong/cli ${ATTW_VERSION}, publint ${PUBLINT_VERSION}`);
+  const checkers = path.join(tmpRoot, 'checkers');
+  fs.mkdirSync(checkers);
+  fs.writeFileSync(path.join(checkers, 'package.json'), JSON.stringify({ name: 'checkers', version: '0.0.0', private: true }));
+  await run(path.join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', '--no-save', `@arethetypeswrong/cli@${ATTW_VERSION}`, `publint@${PUBLINT_VERSION}`], {
+    cwd: checkers,
+    env: sandboxEnv,
+    label: `npm install @arethetypeswrong/cli@${ATTW_VERSION} publint@${PUBLINT_VERSION}`,
+  });
+  // attw: every profile (node10, node16 from CJS and from ESM, bundler), no problem of any kind
+  const attwBin = path.join(checkers, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+  const attw = await run(process.execPath, [attwBin, tarball, '--format', 'json'], { cwd: checkers, env: sandboxEnv, label: `attw ${path.basename(tarball)}`, allowFail: true });
+  let report;
+  try {
+    report = JSON.parse(attw.out);
+  } catch {
+    fail(`attw did not print JSON (exit ${attw.code})`, attw.out);
+  }
+  const problems = Object.values(report.problems ?? {}).flat();
+  const entryNames = Object.keys(report.analysis?.entrypoints ?? {});
+  const expectedEntries = Object.keys(pkg.exports);
+  check(
+    expectedEntries.every((e) => entryNames.includes(e)),
+    `attw analysed every entry point (${entryNames.join(', ')})`,
+    JSON.stringify(entryNames),
+  );
+  const unresolved = [];
+  for (const [name, ep] of Object.entries(report.analysis.entrypoints))
+    for (const kind of ['node10', 'node16-cjs', 'node16-esm', 'bundler'])
+      if (!ep.resolutions?.[kind]?.resolution?.fileName) unresolved.push(`${name} under ${kind}`);
+  check(unresolved.length === 0, 'attw: every entry point resolves to its types under node10, node16 (CJS and ESM) and bundler', unresolved.join('\n'));
+  check(problems.length === 0 && attw.code === 0, `attw: no problems (exit ${attw.code})`, JSON.stringify(report.problems, null, 2));
+  // publint: the tarball, at its strictest; a suggestion counts as a problem too
+  const publintMessages = await run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import * as fs from 'node:fs';
+const buf = fs.readFileSync(process.argv[1]);
+const { messages, pkg } = await publint({ pack: { tarball: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }, level: 'suggestion', strict: true });
+console.log(JSON.stringify(messages.map((m) => ({ type: m.type, code: m.code, text: formatMessage(m, pkg) }))));`,
+      tarball,
+    ],
+    { cwd: checkers, env: sandboxEnv, label: `publint ${path.basename(tarball)}` },
+  );
+  const messages = JSON.parse(publintMessages.out.trim().split('\n').pop());
+  check(messages.length === 0, 'publint: no error, warning or suggestion', messages.map((m) => `${m.type} ${m.code}: ${m.text}`).join('\n'));
   console.log(`    (${secs(Date.now() - stepStart)})`);
 }
 

@@ -1,4 +1,5 @@
 // The one place the addon is loaded and its signatures are typed.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import load = require('node-gyp-build');
@@ -101,6 +102,8 @@ export interface Native {
   removeHandedOverNow(): void;
   /** Tests only: every thread's pool of random bytes is stale; the next name reads the OS CSPRNG. */
   randomInvalidate(): void;
+  /** Closes a descriptor the addon opened (libuv's close; see _close.ts). */
+  closeSync(fd: number): void;
   /** rename(from, dir/name); MOVE_NOREPLACE: EEXIST rather than replace, atomically. */
   renameSync(...args: RenameArgs): void;
   rename(...args: RenameArgs): Promise<void>;
@@ -136,5 +139,48 @@ export interface Native {
  */
 const override = process.env.SECURETEMP_ADDON;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const native: Native = (override ? require(path.resolve(override)) : load(path.join(__dirname, '..'))) as Native;
+/**
+ * node-gyp-build found neither a prebuild for this platform nor a compiled build (none shipped
+ * for it, and the install script could not compile one, or did not run): say which platform and
+ * what builds one, instead of its "No native build was found for platform=… abi=…".
+ */
+function noBuild(root: string, cause: Error): Error {
+  const libc = process.platform === 'linux' ? (fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc') : '';
+  const tuple = `${process.platform}-${process.arch}${libc ? ` (${libc})` : ''}`;
+  let shipped: string[] = [];
+  try {
+    shipped = fs.readdirSync(path.join(root, 'prebuilds'));
+  } catch {
+    // none shipped (a git checkout)
+  }
+  const toolchain =
+    process.platform === 'win32'
+      ? 'Visual Studio Build Tools ("Desktop development with C++") and Python 3'
+      : process.platform === 'darwin'
+        ? 'the Xcode Command Line Tools (xcode-select --install) and Python 3'
+        : libc === 'musl'
+          ? 'a C++ compiler, make and Python 3 (apk add g++ make python3)'
+          : 'a C++ compiler, make and Python 3 (Debian/Ubuntu: apt-get install g++ make python3; Fedora: dnf install gcc-c++ make python3)';
+  const err = new Error(
+    `securetemp: no native addon for ${tuple}: the package ships prebuilds for ${shipped.length ? shipped.join(', ') : 'no platform'}, ` +
+      `and none was compiled at install. To compile one, install ${toolchain}, then run \`npm rebuild securetemp\` ` +
+      `(install scripts allowed: not --ignore-scripts; pnpm: pnpm approve-builds).`,
+    { cause },
+  );
+  (err as NodeJS.ErrnoException).code = 'ERR_SECURETEMP_NO_BUILD';
+  return err;
+}
+
+function loadAddon(): Native {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (override) return require(path.resolve(override)) as Native;
+  const root = path.join(__dirname, '..');
+  try {
+    return load(root) as Native;
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('No native build was found')) throw noBuild(root, err);
+    throw err;
+  }
+}
+
+export const native: Native = loadAddon();

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // Error constructors. System errors come from the addon (or from node:fs)
 import { getSystemErrorMap } from 'node:util';
 // already shaped like Node's: code, errno, syscall, path.

@@ -1,9 +1,11 @@
+/// <reference types="node" preserve="true" />
 // Each file operation is written once, as a generator that yields system
 // calls; runSync performs them with fs.*Sync, runAsync on the thread pool.
 // This keeps the sync and async forms from being two copies of the logic.
 // The calls go to a Backend: a descriptor, or memory (SpooledTemporaryFile).
 import * as fs from 'node:fs';
 import { fileClosed } from './_errors';
+import { closeNativeFd, closeNativeFdSync } from './_close';
 
 export type Op =
   | { op: 'pread'; buf: Uint8Array; off: number; len: number; pos: number }
@@ -52,7 +54,16 @@ export class FdBackend implements Backend {
   #closing = false;
   #closeWhenIdle: ((err: NodeJS.ErrnoException | null) => void) | null = null;
 
-  constructor(readonly fd: number) {}
+  /** fsOpened: fs opened it (reopen), so fs closes it; else the addon did (see _close.ts). */
+  constructor(
+    readonly fd: number,
+    readonly fsOpened = false,
+  ) {}
+
+  #closeSync(): void {
+    if (this.fsOpened) fs.closeSync(this.fd);
+    else closeNativeFdSync(this.fd);
+  }
 
   /** The descriptor for one call in flight; release() when it has completed. */
   acquire(): number {
@@ -67,7 +78,7 @@ export class FdBackend implements Backend {
     this.#closeWhenIdle = null;
     let err: NodeJS.ErrnoException | null = null;
     try {
-      fs.closeSync(this.fd);
+      this.#closeSync();
     } catch (e) {
       err = e as NodeJS.ErrnoException;
     }
@@ -103,7 +114,7 @@ export class FdBackend implements Backend {
     if (o.op === 'close') {
       if (this.#closing) return 0;
       this.#closing = true;
-      if (this.#users === 0) fs.closeSync(this.fd);
+      if (this.#users === 0) this.#closeSync();
       else this.#closeWhenIdle = closeFailed; // nobody waits: a failure can only be reported
       return 0;
     }
@@ -141,7 +152,7 @@ export class FdBackend implements Backend {
       if (o.op === 'close') {
         if (this.#closing) return resolve(0);
         this.#closing = true;
-        if (this.#users === 0) return fs.close(this.fd, (err) => done(err, 0));
+        if (this.#users === 0) return (this.fsOpened ? fs.close : closeNativeFd)(this.fd, (err) => done(err, 0));
         this.#closeWhenIdle = (err) => done(err, 0);
         return;
       }
@@ -176,8 +187,8 @@ function closeFailed(err: NodeJS.ErrnoException | null): void {
   if (err) process.emitWarning(`closing a TempFile's descriptor after its last operation failed: ${err.message}`, 'ResourceWarning');
 }
 
-export function fdBackend(fd: number): Backend {
-  return new FdBackend(fd);
+export function fdBackend(fd: number, fsOpened = false): Backend {
+  return new FdBackend(fd, fsOpened);
 }
 
 /** A file in memory: the same operations, no system call. */

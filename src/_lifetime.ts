@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // What must be removed at exit: named files with delete=true and TemporaryDirectory
 // objects not yet cleaned up. The exit hook is installed when the first such object
 // is registered (no side effects at import).

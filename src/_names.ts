@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // Name pieces: validation of prefix/suffix, the default prefix, and the
 // swappable name generator (used to force collisions in tests).
 import { invalidArgType, invalidArgValue } from './_errors';

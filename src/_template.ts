@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { native, KIND_DIR, KIND_FILE } from './_binding';
 import { TMP_MAX } from './_names';
+import { closeNativeFdSync } from './_close';
 
 const isWindows = process.platform === 'win32';
 
@@ -186,7 +187,7 @@ export function createFromTemplate(t: Template, directory: boolean): string {
       else {
         const [fd, n] = native.createSync(t.dir, t.prefix, t.suffix, KIND_FILE, 0, perms, names);
         try {
-          fs.closeSync(fd);
+          closeNativeFdSync(fd);
         } catch {
           // close() releases the descriptor whatever it returns (Linux, POSIX 2024); its EIO
           // can only be about data written through it, and none was: the empty file is whole.

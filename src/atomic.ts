@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // writeFileAtomic: replaces a file's contents so that readers see the old or the new,
 // never a mix, and a failure or a crash leaves the old file and no temp file.
 //
@@ -12,6 +13,7 @@ import { checkBoolean, checkFilePath, checkOptionsObject, checkPermissions, hidd
 import { invalidArgType, invalidArgValue, type CodedError } from './_errors';
 import { candidateNames } from './_names';
 import { internals } from './_internals';
+import { closeNativeFdAsync, closeNativeFdSync } from './_close';
 
 /** One piece of data: text (encoded with `encoding`) or bytes. */
 export type AtomicChunk = string | NodeJS.ArrayBufferView | ArrayBuffer;
@@ -150,7 +152,7 @@ function writeAllSync(fd: number, b: Uint8Array, pos: number): number {
 }
 
 function closeIfOursSync(fd: number): void {
-  if (!native.ATOMIC_CLOSES_FD) fs.closeSync(fd);
+  if (!native.ATOMIC_CLOSES_FD) closeNativeFdSync(fd);
 }
 
 function runSync(j: Job): void {
@@ -227,7 +229,7 @@ async function writeAll(fd: number, b: Uint8Array, pos: number): Promise<number>
 
 function closeIfOurs(fd: number): Promise<void> {
   if (native.ATOMIC_CLOSES_FD) return Promise.resolve();
-  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+  return closeNativeFdAsync(fd);
 }
 
 /** A stream that will not be read after all (the call failed first) is destroyed. */

@@ -5,10 +5,22 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { getSystemErrorMap } from 'node:util';
-import { createFromTemplate, dryRunFromTemplate, resolveTemplate, TemplateError, type Template } from './_template';
-import { removeTreeSync } from './_lifetime';
+import type { Template } from './_template';
+
+// Start-up (issue 16, item 10): what a run does not need is not loaded. _template brings the
+// addon and node:crypto, needed once there is a template to resolve (not for --help, --version
+// or a usage error); node:child_process and _lifetime only for --cleanup-after or a failed write.
+type TemplateModule = typeof import('./_template');
+let templateModule: TemplateModule | undefined;
+function tpl(): TemplateModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (templateModule ??= require('./_template') as TemplateModule);
+}
+function removeTreeSync(p: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./_lifetime') as typeof import('./_lifetime')).removeTreeSync(p);
+}
 
 const NAME = 'securetemp';
 
@@ -241,7 +253,7 @@ function parse(argv: readonly string[]): Parsed {
 function make(o: Options, t: Template): string | null {
   const what = o.directory ? 'directory' : 'file';
   try {
-    return o.dryRun ? dryRunFromTemplate(t) : createFromTemplate(t, o.directory);
+    return o.dryRun ? tpl().dryRunFromTemplate(t) : tpl().createFromTemplate(t, o.directory);
   } catch (e) {
     if (o.quiet) return null;
     const err = e as NodeJS.ErrnoException;
@@ -288,7 +300,7 @@ const OUTLIVE: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
  * is left behind, never removed under the command.
  */
 function runThenRemove(o: Options, t: Template, command: string[]): void {
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: import('node:child_process').ChildProcess | undefined;
   let forwarding: NodeJS.Signals | undefined;
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARD) {
@@ -337,6 +349,8 @@ function runThenRemove(o: Options, t: Template, command: string[]): void {
   };
 
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     child = spawn(command[0]!, command.slice(1), {
       stdio: 'inherit',
       env: { ...process.env, SECURETEMP_PATH: target },
@@ -386,7 +400,7 @@ function main(argv: readonly string[]): void {
   const o = parsed.options;
   let t: Template;
   try {
-    t = resolveTemplate({
+    t = tpl().resolveTemplate({
       template: o.operands[0],
       suffix: o.suffix,
       useDir: o.useDir,
@@ -395,7 +409,7 @@ function main(argv: readonly string[]): void {
       tmpdirEnv: process.env.TMPDIR,
     });
   } catch (e) {
-    if (!(e instanceof TemplateError)) throw e;
+    if (!(e instanceof tpl().TemplateError)) throw e;
     warn(e.message);
     process.exitCode = 1;
     return;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { native, KIND_FILE, FLAG_ALLOW_INSECURE } from './_binding';
 import { settings } from './_settings';
 import { systemError } from './_errors';
+import { closeNativeFdSync } from './_close';
 
 function candidates(): string[] {
   const out: string[] = [];
@@ -48,7 +49,7 @@ function usable(dir: string): boolean {
     ok = false;
   }
   try {
-    fs.closeSync(fd);
+    closeNativeFdSync(fd);
   } catch {
     ok = false;
   }

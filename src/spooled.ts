@@ -8,6 +8,7 @@ import { fileClosed, invalidArgType, invalidArgValue } from './_errors';
 import { fileArgs, nativeArgs, FILE_KEYS, type TemporaryFileOptions } from './create';
 import { fdBackend, MemoryBackend, type Spiller } from './_io';
 import { TempFile, type FileState, type TempFileInit } from './tempfile';
+import { closeNativeFd, closeNativeFdSync } from './_close';
 
 export interface SpooledTemporaryFileOptions extends TemporaryFileOptions {
   /** Past this many bytes the data moves to a real file; 0 (default) = only when asked. */
@@ -28,7 +29,7 @@ function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativ
     if (st.closed) {
       // Closed while the file was being made (a worker's exit hook): the new descriptor is
       // nobody's, and the state must not take a number again after its close.
-      fs.closeSync(fd);
+      closeNativeFdSync(fd);
       throw fileClosed();
     }
     spool.rolled = true;
@@ -44,7 +45,7 @@ function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativ
         const data = mem.contents();
         for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, off);
       } catch (e) {
-        fs.closeSync(fd);
+        closeNativeFdSync(fd);
         throw e;
       }
       done(fd);
@@ -59,7 +60,7 @@ function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativ
           );
         }
       } catch (e) {
-        await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+        await new Promise<void>((resolve) => closeNativeFd(fd, () => resolve()));
         throw e;
       }
       done(fd);

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // TemporaryDirectory: a mkdtemp directory that removes itself (dispose, cleanup(), exit).
 import * as fs from 'node:fs';
 import { native, KIND_DIR } from './_binding';

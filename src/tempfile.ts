@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // TempFile: the file object every creator returns. Position, buffering and
 // text decoding live here; the descriptor's own offset is never used (all I/O
 // is pread/pwrite at the object's position).
@@ -746,7 +747,8 @@ export class TempFile {
 
   #reopened(fd: number): TempFile {
     const s = this.#s;
-    return new TempFile({ fd, path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
+    // fs opened this one (persist.ts reopenFd): fs closes it
+    return new TempFile({ fd, io: fdBackend(fd, true), path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
   }
 
   /**

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // The public types of the compat entry points (securetemp/tmp, securetemp/tmp-promise,
 // securetemp/write-file-atomic), named as @types/tmp, tmp-promise and
 // @types/write-file-atomic name them.

@@ -9,6 +9,7 @@ import { joinPath } from '../_options';
 import { EXIT_EMPTY_DIR, EXIT_FILE, EXIT_TREE, removeTree, removeTreeSync, track, unlinkIfSame, type Removable } from '../_lifetime';
 import { outsideOnOpen, parse, place, placeSync, splitArgs, tmpdirSync, type Parsed, type Place } from './_tmp-options';
 import type * as types from './_types';
+import { closeNativeFdAsync, closeNativeFdSync } from '../_close';
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
@@ -103,7 +104,7 @@ class FileEntry implements Entry {
         return isCode(e, 'EBADF') ? null : UNKNOWN;
       }
     });
-    if (fd >= 0) fs.closeSync(fd);
+    if (fd >= 0) closeNativeFdSync(fd);
   }
 
   removeSync(): void {
@@ -131,7 +132,7 @@ class FileEntry implements Entry {
     }
     const fd = this.#takeFd(() => st);
     try {
-      if (fd >= 0) await new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+      if (fd >= 0) await closeNativeFdAsync(fd);
     } finally {
       await unlinkIfSameAsync(this.path, this.id);
     }
@@ -286,7 +287,7 @@ function fileEntry(p: Parsed, path: string, fd: number, st: fs.Stats): Entry {
 /** A file we could not hand out is closed and removed before the error is thrown. */
 function undoSync(fd: number, path: string, err: unknown): never {
   try {
-    fs.closeSync(fd);
+    closeNativeFdSync(fd);
     fs.unlinkSync(path);
   } catch (e2) {
     if (typeof err === 'object' && err !== null) (err as { cleanupError?: unknown }).cleanupError = e2;
@@ -312,7 +313,7 @@ function file(options: unknown, callback?: types.FileCallback): void {
     let st: fs.Stats;
     try {
       st = await new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (err, s) => (err ? reject(err) : resolve(s))));
-      if (p.discardDescriptor) await new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+      if (p.discardDescriptor) await closeNativeFdAsync(fd);
     } catch (err) {
       undoSync(fd, path, err);
     }
@@ -331,7 +332,7 @@ function fileSync(options?: types.FileOptions | null): types.FileResult {
   let st: fs.Stats;
   try {
     st = fs.fstatSync(fd);
-    if (p.discardDescriptor) fs.closeSync(fd);
+    if (p.discardDescriptor) closeNativeFdSync(fd);
   } catch (err) {
     undoSync(fd, path, err);
   }

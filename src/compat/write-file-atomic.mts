@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // The ES module face of securetemp/write-file-atomic: the function is the default export and
 // `sync` a named one, as Node gives them for write-file-atomic itself.
 import writeFileAtomic from './write-file-atomic.js';

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // securetemp/write-file-atomic: npm write-file-atomic's API — writeFileAtomic(filename, data,
 // [options], [callback]) and .sync — on securetemp's writeFileAtomic: the temp file is created
 // exclusively (O_TMPFILE, else O_EXCL|O_NOFOLLOW with a CSPRNG name), its mode and owner set
