@@ -1,7 +1,9 @@
-// The one place the addon is loaded and its signatures are typed.
+// The one place the addon is loaded and its signatures are typed. It is loaded on first use,
+// not when securetemp is required: code under test that swaps `fs` or `path` while requiring its
+// dependencies (require-inject, proxyquire, as npm's own packages do) would otherwise hand
+// node-gyp-build the swapped modules, and a command line that never creates anything starts
+// faster.
 import * as path from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import load = require('node-gyp-build');
 
 export const KIND_FILE = 0;
 export const KIND_DIR = 1;
@@ -128,7 +130,27 @@ export interface Native {
  * st_posix_portable build with it). Not an API. Whoever sets a process's environment can
  * already make it load code (NODE_OPTIONS=--require), so this opens nothing new.
  */
-const override = process.env.SECURETEMP_ADDON;
+function loadAddon(): Native {
+  const override = process.env.SECURETEMP_ADDON;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (override) return require(path.resolve(override)) as Native;
+  // node-gyp-build is required here too: it takes `fs` and `path` when it is first required.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  return load(path.join(__dirname, '..')) as Native;
+}
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const native: Native = (override ? require(path.resolve(override)) : load(path.join(__dirname, '..'))) as Native;
+let addon: Native | null = null;
+
+/** The addon, loaded by the first property read (a function, a constant). */
+export const native: Native = new Proxy({} as Native, {
+  get(_target, key) {
+    if (addon === null) addon = loadAddon();
+    return addon[key as keyof Native];
+  },
+});
+
+/** True once something has used the addon (tests: nothing loads it at require time). */
+export function addonLoaded(): boolean {
+  return addon !== null;
+}
