@@ -80,7 +80,7 @@ describe('module', () => {
 // in require.cache while the code under test requires its dependencies, then take them out.
 // Loading the addon then would hand node-gyp-build the stand-ins.
 describe('the addon is loaded on first use, not at require time', () => {
-  const ENTRIES = ['securetemp', 'securetemp/tmp', 'securetemp/tmp-promise', 'securetemp/write-file-atomic'];
+  const ENTRIES = ['securetemp', 'securetemp/tmp', 'securetemp/tmp-promise', 'securetemp/write-file-atomic', 'securetemp/tempy', 'securetemp/temp'];
 
   it('require-inject style: fs, path and os swapped in require.cache while requiring every entry point', () => {
     const r = runNode(`
