@@ -76,7 +76,7 @@ describe.each([
     stream.write('foo');
     stream.end('More text here\nand more...');
     // temp's test looks at once; temp's stream opens its file asynchronously, so it is looked at once written
-    await new Promise((r) => stream.on('close', r));
+    await new Promise<void>((r) => stream.on('close', () => r()));
     expect(exists(stream.path as string)).toBe(true);
     const tempDir = temp.mkdirSync('foobar');
     expect(exists(tempDir)).toBe(true);
@@ -160,7 +160,7 @@ describe("temp's README examples, against the drop-in", () => {
     const stream = ours.createWriteStream();
     stream.write('Some data');
     stream.end();
-    await new Promise((r) => stream.on('close', r));
+    await new Promise<void>((r) => stream.on('close', () => r()));
     expect(fs.readFileSync(stream.path as string, 'utf8')).toBe('Some data');
     const [, pdf] = await cb<Temp.OpenFile>((done) => ours.open({ suffix: '.pdf' }, done));
     fs.closeSync(pdf.fd);
