@@ -158,3 +158,100 @@ describe.each([
     await asyncFails((done) => tmp.dir({ tmpdir, template: path.join(evilSymlinkPath, 'XXXXXX') }, (err, name) => done(err, name)));
   });
 });
+
+// write-file-atomic's test/integration.js: its observable assertions (contents, mode, the link
+// kept). It records chown through an `fs` stand-in (require-inject); the drop-in changes owners
+// with fchown in the addon, so ownership is read from the file instead, as root.
+type Wfa = ((f: string, d: unknown, o?: object | string) => Promise<void>) & { sync(f: string, d: unknown, o?: object | string): void };
+describe.each([
+  ['write-file-atomic 7.0.1', require('write-file-atomic') as Wfa],
+  ['securetemp/write-file-atomic', require('securetemp/write-file-atomic') as Wfa],
+])("write-file-atomic's integration test: %s", (_, writeFileAtomic) => {
+  let s: ReturnType<typeof scratch>;
+  let n = 0;
+  beforeAll(() => {
+    s = scratch();
+    fs.chmodSync(s.dir, 0o755);
+  });
+  afterAll(() => s.remove());
+  const tmpFile = () => path.join(s.dir, `test-${++n}`);
+  const readFile = (p: string) => fs.readFileSync(p).toString();
+  const owner = (p: string) => {
+    const st = fs.statSync(p);
+    return { uid: st.uid, gid: st.gid };
+  };
+  const isRoot = process.getuid?.() === 0;
+
+  describe.each([
+    ['async', (f: string, d: unknown, o?: object | string) => writeFileAtomic(f, d, o)],
+    ['sync', async (f: string, d: unknown, o?: object | string) => writeFileAtomic.sync(f, d, o)],
+  ])('(%s)', (__, write) => {
+    it('writes simple file', async () => {
+      const file = tmpFile();
+      await write(file, '42');
+      expect(readFile(file)).toBe('42');
+    });
+    it('writes simple file with encoding', async () => {
+      const file = tmpFile();
+      await write(file, 'foo', 'utf16le');
+      expect(readFile(file)).toBe('f\u0000o\u0000o\u0000');
+    });
+    it('writes buffers to simple file', async () => {
+      const file = tmpFile();
+      await write(file, Buffer.from('42'));
+      expect(readFile(file)).toBe('42');
+    });
+    it('writes TypedArray to simple file', async () => {
+      const file = tmpFile();
+      await write(file, new Uint8Array([0x34, 0x32]));
+      expect(readFile(file)).toBe('42');
+    });
+    it('writes undefined to simple file', async () => {
+      const file = tmpFile();
+      await write(file, undefined);
+      expect(readFile(file)).toBe('');
+    });
+    it('writes to symlinks without clobbering', async () => {
+      const file = tmpFile();
+      const link = tmpFile();
+      fs.writeFileSync(file, '42');
+      fs.symlinkSync(file, link);
+      await write(link, '43');
+      expect([readFile(file), readFile(link), fs.lstatSync(link).isSymbolicLink()]).toEqual(['43', '43', true]);
+    });
+    it.runIf(isRoot)('runs chown on given file', async () => {
+      const file = tmpFile();
+      await write(file, '42', { chown: { uid: 42, gid: 43 } });
+      expect([readFile(file), owner(file)]).toEqual(['42', { uid: 42, gid: 43 }]);
+    });
+    it('writes simple file with no chown', async () => {
+      const file = tmpFile();
+      await write(file, '42', { chown: false });
+      expect(readFile(file)).toBe('42');
+    });
+    it('runs chmod on given file', async () => {
+      const file = tmpFile();
+      await write(file, '42', { mode: 0o741 });
+      expect(fs.statSync(file).mode).toBe(0o100741);
+    });
+    it.runIf(isRoot)('runs chmod AND chown', async () => {
+      const file = tmpFile();
+      await write(file, '42', { mode: 0o741, chown: { uid: 42, gid: 43 } });
+      expect([fs.statSync(file).mode, owner(file)]).toEqual([0o100741, { uid: 42, gid: 43 }]);
+    });
+    it('does not change chmod by default', async () => {
+      const file = tmpFile();
+      await write(file, '42', { mode: 0o741 });
+      await write(file, '43');
+      expect(fs.statSync(file).mode).toBe(0o100741);
+    });
+    it.runIf(isRoot)('does not change chown by default', async () => {
+      const file = tmpFile();
+      await write(file, '42', { chown: { uid: 42, gid: 43 } });
+      await write(file, '43', { mode: 0o741 });
+      expect(owner(file)).toEqual({ uid: 42, gid: 43 });
+      await write(file, '44');
+      expect([readFile(file), owner(file)]).toEqual(['44', { uid: 42, gid: 43 }]);
+    });
+  });
+});
