@@ -3,6 +3,7 @@
 // every function and option (the result's shape, what is on disk, errors); and the paths that
 // tempy hands out not yet existing, which must be un-plantable (fresh 0700 directory).
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as stream from 'node:stream';
 import { createRequire } from 'node:module';
@@ -14,8 +15,40 @@ import { isLinux, isRoot, ls, runNode, scratch } from './_helpers';
 import { NOBODY, runAsNobody } from './security/_security';
 
 const require = createRequire(import.meta.url);
-const ours: typeof Tempy = require('securetemp/tempy');
-const real = realTempy as unknown as typeof Tempy;
+
+// What the defaults make lands in the run's temporary directory (test/_tmproot.ts), which must be
+// left empty: every path handed out is recorded, and its top entry there removed after the file.
+const runRoot = fs.realpathSync(os.tmpdir());
+const made = new Set<string>();
+function record<T>(p: T): T {
+  if (typeof p !== 'string') return p;
+  const rel = path.relative(runRoot, p);
+  if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) made.add(path.join(runRoot, rel.split(path.sep)[0]!));
+  return p;
+}
+/** The module with every path it hands out (or hands a task) recorded. */
+function recorded(m: typeof Tempy): typeof Tempy {
+  const task =
+    <A extends unknown[]>(f: (...a: A) => unknown) =>
+    (...a: A) =>
+      f(...(a.map((x) => (typeof x === 'function' ? (p: string) => (x as (p: string) => unknown)(record(p)) : x)) as A));
+  return {
+    ...m,
+    temporaryFile: (o) => record(m.temporaryFile(o)),
+    temporaryDirectory: (o) => record(m.temporaryDirectory(o)),
+    temporaryWriteSync: (c, o) => record(m.temporaryWriteSync(c, o)),
+    temporaryWrite: async (c, o) => record(await m.temporaryWrite(c, o)),
+    temporaryFileTask: task(m.temporaryFileTask) as typeof m.temporaryFileTask,
+    temporaryDirectoryTask: task(m.temporaryDirectoryTask) as typeof m.temporaryDirectoryTask,
+    temporaryWriteTask: task(m.temporaryWriteTask) as typeof m.temporaryWriteTask,
+  };
+}
+afterAll(() => {
+  for (const p of made) fs.rmSync(p, { recursive: true, force: true });
+});
+
+const ours: typeof Tempy = recorded(require('securetemp/tempy'));
+const real = recorded(realTempy as unknown as typeof Tempy);
 const exists = (p: string) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
 const modeOf = (p: string) => fs.statSync(p).mode & 0o7777;
 
@@ -136,7 +169,10 @@ describe.each([
       readable.emit('error', new Error('Catch me if you can!'));
       readable.push(null);
     });
+    const before = new Set(fs.readdirSync(runRoot));
     await expect(temporaryWrite(readable)).rejects.toThrow(expect.objectContaining({ message: 'Catch me if you can!' }));
+    // tempy leaves the partial file, whose name it never hands out: tempy's 32 hex characters
+    for (const e of fs.readdirSync(runRoot)) if (!before.has(e) && /^[0-9a-f]{32}$/.test(e)) made.add(path.join(runRoot, e));
   });
 
   it('.writeSync()', () => {
@@ -152,7 +188,7 @@ describe.each([
 // --- tempy's README examples ---------------------------------------------------------------
 
 describe("tempy's README examples, against the drop-in", () => {
-  const { temporaryFile, temporaryDirectory, temporaryWrite, temporaryWriteSync, temporaryFileTask, temporaryDirectoryTask, temporaryWriteTask, rootTemporaryDirectory } = esmTempy;
+  const { temporaryFile, temporaryDirectory, temporaryWrite, temporaryWriteSync, temporaryFileTask, temporaryDirectoryTask, temporaryWriteTask, rootTemporaryDirectory } = recorded(esmTempy as unknown as typeof Tempy);
 
   it('temporaryFile(), {extension: "png"}, {name: "unicorn.png"}; temporaryDirectory(), {prefix: "name"}', () => {
     // the run's root has /tmp's mode (test/_tmproot.ts): the name is in a fresh 0700 directory in it

@@ -1,6 +1,6 @@
 // securetemp/tmp: npm tmp's README examples run against it, its callback and return shapes,
 // options and cleanup (at exit only after setGracefulCleanup, as tmp), the three path-escape
-// CVEs of tmp refused with a TypeError, and differential runs against the real tmp 0.2.7.
+// CVEs of tmp refused (tmp's Error and words where tmp refuses too, our TypeError where it follows), and differential runs against the real tmp 0.2.7.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
