@@ -321,6 +321,22 @@ describe('differential against tempy 3.2', () => {
 
 // --- un-plantable names ------------------------------------------------------------------------
 
+describe('descriptors', () => {
+  it('temporaryWrite with a name leaves no FileHandle to be closed again by garbage collection (that closed a reused number, or threw EBADF)', () => {
+    const r = runNode(
+      `const t = require('securetemp/tempy'), fs = require('fs'), path = require('path');
+       const root = fs.mkdtempSync(path.join(${JSON.stringify(s.dir)}, 'gc-'));
+       (async () => {
+         for (let i = 0; i < 20; i++) await t.temporaryWrite('x', { name: 'a.txt', rootDirectory: root });
+         for (let i = 0; i < 5; i++) { global.gc(); await new Promise((r) => setTimeout(r, 50)); }
+         console.log('done');
+       })();`,
+      { args: ['--expose-gc'] },
+    );
+    expect([r.stderr, r.stdout.trim()]).toEqual(['', 'done']);
+  });
+});
+
 describe('temporaryFile where others can add entries: a name nobody else can plant at', () => {
   it('in a shared (1777) root: inside a fresh 0700 directory of ours, which the task removes', async () => {
     const p = ours.temporaryFile({ rootDirectory: shared, extension: 'sock' });

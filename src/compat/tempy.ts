@@ -144,8 +144,12 @@ async function create(plan: FilePlan): Promise<[Unplantable, number]> {
     return [{ path: p, fresh: null }, fd];
   }
   const made = await file(plan);
-  const h = await fs.promises.open(made.path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
-  return [made, h.fd];
+  // a plain descriptor (fs.open), not a FileHandle: a FileHandle closes its number again when
+  // it is collected, after write() closed it, and by then the number may be someone else's
+  const fd = await new Promise<number>((resolve, reject) =>
+    fs.open(made.path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | (fs.constants.O_NOFOLLOW ?? 0), 0o600, (e, n) => (e ? reject(e) : resolve(n))),
+  );
+  return [made, fd];
 }
 
 type Content = string | NodeJS.ArrayBufferView | NodeJS.ReadableStream;
