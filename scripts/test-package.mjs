@@ -487,6 +487,14 @@ tmpObj.removeCallback();
 assert.strictEqual(typeof require('securetemp/tmp-promise').withFile, 'function', 'securetemp/tmp-promise has withFile');
 assert.strictEqual(typeof require('securetemp/write-file-atomic').sync, 'function', 'securetemp/write-file-atomic is a function with .sync');
 console.log('ok    require: securetemp/tmp, securetemp/tmp-promise, securetemp/write-file-atomic load and work');
+const written = require('securetemp/tempy').temporaryWriteSync('tempy');
+assert.strictEqual(fs.readFileSync(written, 'utf8'), 'tempy', 'securetemp/tempy temporaryWriteSync writes ' + written);
+fs.rmSync(written);
+const opened = require('securetemp/temp').openSync('pkgtest-');
+fs.closeSync(opened.fd);
+assert.ok(fs.existsSync(opened.path), 'securetemp/temp openSync creates ' + opened.path);
+fs.rmSync(opened.path);
+console.log('ok    require: securetemp/tempy, securetemp/temp load and work');
 `,
   );
   fs.writeFileSync(
@@ -524,6 +532,11 @@ assert.ok(await compat[1].withFile(async ({ path: p }) => fs.existsSync(p)), 'se
 assert.strictEqual(compat[2].default, require('securetemp/write-file-atomic'), 'securetemp/write-file-atomic: the default export is the function');
 assert.strictEqual(compat[2].sync, compat[2].default.sync, 'securetemp/write-file-atomic: sync is a named export');
 console.log('ok    import: securetemp/tmp, securetemp/tmp-promise, securetemp/write-file-atomic load and work');
+const [tempyEsm, tempEsm] = await Promise.all(['tempy', 'temp'].map((sub) => import('securetemp/' + sub)));
+assert.strictEqual(tempyEsm.temporaryFile, require('securetemp/tempy').temporaryFile, 'securetemp/tempy: named temporaryFile is the CommonJS one');
+assert.strictEqual(tempEsm.default, require('securetemp/temp'), 'securetemp/temp: the default export is the CommonJS object');
+assert.ok(await tempyEsm.temporaryDirectoryTask(async (d) => fs.statSync(d).isDirectory()), 'securetemp/tempy: temporaryDirectoryTask gives a directory');
+console.log('ok    import: securetemp/tempy, securetemp/temp load and work');
 `,
   );
   for (const script of ['check.cjs', 'check.mjs']) {

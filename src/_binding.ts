@@ -1,8 +1,9 @@
-// The one place the addon is loaded and its signatures are typed.
-import * as fs from 'node:fs';
+// The one place the addon is loaded and its signatures are typed. It is loaded on first use,
+// not when securetemp is required: code under test that swaps `fs` or `path` while requiring its
+// dependencies (require-inject, proxyquire, as npm's own packages do) would otherwise hand
+// node-gyp-build the swapped modules, and a command line that never creates anything starts
+// faster.
 import * as path from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import load = require('node-gyp-build');
 
 export const KIND_FILE = 0;
 export const KIND_DIR = 1;
@@ -137,7 +138,21 @@ export interface Native {
  * st_posix_portable build with it). Not an API. Whoever sets a process's environment can
  * already make it load code (NODE_OPTIONS=--require), so this opens nothing new.
  */
-const override = process.env.SECURETEMP_ADDON;
+function loadAddon(): Native {
+  const override = process.env.SECURETEMP_ADDON;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (override) return require(path.resolve(override)) as Native;
+  // node-gyp-build is required here too: it takes `fs` and `path` when it is first required.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  const root = path.join(__dirname, '..');
+  try {
+    return load(root) as Native;
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('No native build was found')) throw noBuild(root, err);
+    throw err;
+  }
+}
 
 /**
  * node-gyp-build found neither a prebuild for this platform nor a compiled build (none shipped
@@ -145,6 +160,8 @@ const override = process.env.SECURETEMP_ADDON;
  * what builds one, instead of its "No native build was found for platform=… abi=…".
  */
 function noBuild(root: string, cause: Error): Error {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
   const libc = process.platform === 'linux' ? (fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc') : '';
   const tuple = `${process.platform}-${process.arch}${libc ? ` (${libc})` : ''}`;
   let shipped: string[] = [];
@@ -171,16 +188,17 @@ function noBuild(root: string, cause: Error): Error {
   return err;
 }
 
-function loadAddon(): Native {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (override) return require(path.resolve(override)) as Native;
-  const root = path.join(__dirname, '..');
-  try {
-    return load(root) as Native;
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith('No native build was found')) throw noBuild(root, err);
-    throw err;
-  }
-}
+let addon: Native | null = null;
 
-export const native: Native = loadAddon();
+/** The addon, loaded by the first property read (a function, a constant). */
+export const native: Native = new Proxy({} as Native, {
+  get(_target, key) {
+    if (addon === null) addon = loadAddon();
+    return addon[key as keyof Native];
+  },
+});
+
+/** True once something has used the addon (tests: nothing loads it at require time). */
+export function addonLoaded(): boolean {
+  return addon !== null;
+}

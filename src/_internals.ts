@@ -25,5 +25,7 @@ export const internals = {
    * extras (no O_TMPFILE, getrandom, O_PATH, renameat2, /proc/self/fd), the path macOS and
    * the BSDs take. Tests assert that path's behaviour when it is set.
    */
-  portableBuild: native.PORTABLE === true,
+  get portableBuild(): boolean {
+    return native.PORTABLE === true;
+  },
 };

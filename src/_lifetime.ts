@@ -4,7 +4,7 @@
 // is registered (no side effects at import).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { native } from './_binding';
+import { addonLoaded, native } from './_binding';
 import { invalidArgValue } from './_errors';
 import { isMainThread } from 'node:worker_threads';
 
@@ -157,7 +157,7 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
       if (process.listeners(sig).some((l) => l !== handler && !isOurs(l))) return;
       cleanupAll();
       // What workers handed over: the re-raised signal ends the process without atexit.
-      native.removeHandedOverNow();
+      if (addonLoaded()) native.removeHandedOverNow(); // nothing handed over without the addon
       for (const [s, h] of signalHandlers) process.removeListener(s, h);
       signalHandlers.clear();
       // No listener left: the signal's default action applies, and the process dies of it.

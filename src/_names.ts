@@ -5,7 +5,8 @@ import { invalidArgType, invalidArgValue } from './_errors';
 import { native } from './_binding';
 import { settings } from './_settings';
 
-export const TMP_MAX: number = native.TMP_MAX;
+/** Names tried before giving up (the addon's ST_TMP_MAX; a test checks they agree). */
+export const TMP_MAX = 10000;
 
 // Windows (Win32 paths, as Node's fs uses them): characters no name may hold ('\\' and
 // ':' have messages of their own), and the device names Win32 reads as devices whatever

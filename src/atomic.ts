@@ -8,9 +8,10 @@
 // chunks written here with fs as they come, commit (owner and mode, fsync, name the file,
 // rename over the target, fsync the directory) or, on any failure, abort.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { native, FLAG_CHOWN, FLAG_FSYNC, FLAG_NO_TMPFILE, FLAG_UMASK_MODE, type AtomicBegun } from './_binding';
 import { checkBoolean, checkFilePath, checkOptionsObject, checkPermissions, hiddenPrefix, type FilePath } from './_options';
-import { invalidArgType, invalidArgValue, type CodedError } from './_errors';
+import { invalidArgType, invalidArgValue, systemError, type CodedError } from './_errors';
 import { candidateNames } from './_names';
 import { internals } from './_internals';
 import { closeNativeFdAsync, closeNativeFdSync } from './_close';
@@ -36,14 +37,23 @@ export interface WriteFileAtomicOptions {
   fsync?: boolean;
   /** The encoding of string data (default 'utf8'). */
   encoding?: BufferEncoding;
+  /**
+   * A symbolic link at `path` is followed (its `realpath`), as npm write-file-atomic does: the
+   * temp file is created exclusively in the directory of the link's target, through a handle of
+   * that directory, and renamed over the target; the link stays. Default false: the link is
+   * replaced by the new file. A path that does not resolve (no file yet, a dangling link) is
+   * written as given, as write-file-atomic does.
+   */
+  followSymlinks?: boolean;
 }
 
-const KEYS = ['permissions', 'chown', 'fsync', 'encoding'] as const;
+const KEYS = ['permissions', 'chown', 'fsync', 'encoding', 'followSymlinks'] as const;
 const SUFFIX = '.tmp';
 const MAX_ID = 0xfffffffe; // uid_t/gid_t; -1 means "leave as it is"
 
 interface Job {
   t: FilePath;
+  follow: boolean; // followSymlinks: t is resolved with realpath when the call runs
   prefix: string;
   flags: number; // FLAG_FSYNC, FLAG_CHOWN, FLAG_NO_TMPFILE, FLAG_UMASK_MODE
   perms: number; // -1: the replaced file's, or as created for a new file
@@ -94,6 +104,7 @@ function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boo
     gid = checkId('chown.gid', co.gid);
   }
   const fsync = checkBoolean('fsync', o.fsync, true);
+  const follow = checkBoolean('followSymlinks', o.followSymlinks, false);
   const bytes = asBytes(data, enc);
   let chunks: Job['chunks'] = null;
   if (bytes === null) {
@@ -109,7 +120,93 @@ function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boo
   if (o.chown !== undefined) flags |= FLAG_CHOWN;
   if (internals.forceNoTmpfile) flags |= FLAG_NO_TMPFILE;
   if (umaskMode && o.permissions === undefined) flags |= FLAG_UMASK_MODE;
-  return { t, prefix: hiddenPrefix(t.name), flags, perms, uid, gid, enc, bytes, chunks };
+  return { t, follow, prefix: hiddenPrefix(t.name), flags, perms, uid, gid, enc, bytes, chunks };
+}
+
+/** The job for the file the link leads to (followSymlinks), or the job as it is. */
+function followed(j: Job, real: string | null): Job {
+  if (real === null || real === j.t.path) return j;
+  const name = path.basename(real);
+  return { ...j, t: { path: real, dir: path.dirname(real), name }, prefix: hiddenPrefix(name) };
+}
+
+// Following links, write-file-atomic's way with one rule more: the kernel's protected_symlinks
+// rule for every link on the way, each checked before it is read. A link is followed only if
+// the caller owns it, or its owner owns its directory, or nobody else can add entries to that
+// directory. Another user's link planted in /tmp (or any shared directory) is refused with
+// EACCES, as open() refuses it on Linux: write-file-atomic follows it, and root then writes
+// wherever the planter pointed it. The user's own links (dotfiles into a repository) pass.
+// A path that does not resolve (nothing there yet, a dangling link) is written as given, as
+// write-file-atomic does; the write reports what is wrong with it, if anything.
+const MAX_LINKS = 40; // Linux's MAXSYMLINKS
+
+function untrusted(link: fs.Stats, dir: fs.Stats): boolean {
+  if (typeof process.geteuid !== 'function') return false; // Windows: no owners to compare here
+  const me = process.geteuid();
+  return link.uid !== me && link.uid !== dir.uid && (dir.mode & 0o022) !== 0;
+}
+
+function refusedLink(p: string): NodeJS.ErrnoException {
+  return systemError('EACCES', 'open', p, "another user's symbolic link in a directory where others can add entries is not followed (followSymlinks)");
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function resolvedSync(j: Job): Job {
+  if (!j.follow) return j;
+  let p = j.t.path;
+  for (let hops = 0; ; hops++) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(p, { throwIfNoEntry: false });
+    } catch (e) {
+      if (isMissing(e)) break;
+      throw e;
+    }
+    if (st === undefined || !st.isSymbolicLink()) break;
+    if (hops === MAX_LINKS) throw systemError('ELOOP', 'open', j.t.path);
+    if (untrusted(st, fs.statSync(path.dirname(p)))) throw refusedLink(p);
+    p = path.resolve(path.dirname(p), fs.readlinkSync(p));
+  }
+  if (p === j.t.path) return j;
+  let real: string;
+  try {
+    real = fs.realpathSync(p);
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    return j; // a dangling link: replaced, as write-file-atomic does
+  }
+  return followed(j, real);
+}
+
+async function resolved(j: Job): Promise<Job> {
+  if (!j.follow) return j;
+  let p = j.t.path;
+  for (let hops = 0; ; hops++) {
+    let st: fs.Stats;
+    try {
+      st = await fs.promises.lstat(p);
+    } catch (e) {
+      if (isMissing(e)) break;
+      throw e;
+    }
+    if (!st.isSymbolicLink()) break;
+    if (hops === MAX_LINKS) throw systemError('ELOOP', 'open', j.t.path);
+    if (untrusted(st, await fs.promises.stat(path.dirname(p)))) throw refusedLink(p);
+    p = path.resolve(path.dirname(p), await fs.promises.readlink(p));
+  }
+  if (p === j.t.path) return j;
+  let real: string;
+  try {
+    real = await fs.promises.realpath(p);
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    return j;
+  }
+  return followed(j, real);
 }
 
 function beginArgs(j: Job) {
@@ -285,7 +382,7 @@ async function runAsync(j: Job): Promise<void> {
  * `permissions`/`chown` say otherwise, but nothing is taken from a file the caller should not
  * trust (another user's in a directory where others can add entries, or one with more than one
  * link), and set-user-ID/set-group-ID bits only from the caller's own file. A symbolic link at
- * `path` is replaced, not followed.
+ * `path` is replaced, not followed, unless `followSymlinks` is true.
  */
 export function writeFileAtomicSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
   writeSync(path, data, options, false);
@@ -294,7 +391,7 @@ export function writeFileAtomicSync(path: string | URL, data: AtomicDataSync, op
 function writeSync(path: unknown, data: unknown, options: unknown, umaskMode: boolean): void {
   const j = prepare(path, data, options, false, umaskMode);
   if (pending.has(j.t.path)) throw busy(j.t.path);
-  runSync(j);
+  runSync(resolvedSync(j));
 }
 
 /**
@@ -312,7 +409,8 @@ function writeAsync(path: unknown, data: unknown, options: unknown, umaskMode: b
   } catch (e) {
     return Promise.reject(e);
   }
-  return enqueue(j.t.path, () => runAsync(j));
+  const job = j;
+  return enqueue(job.t.path, async () => runAsync(await resolved(job)));
 }
 
 // --- for securetemp/write-file-atomic ------------------------------------------------

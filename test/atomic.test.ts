@@ -145,6 +145,48 @@ describe.each(paths)('through %s', (_, fallback) => {
       expect(fs.statSync(victim).mode & 0o777).toBe(0o600);
     });
 
+    it('followSymlinks: a link at path is written through; the temp file is made in the target\'s directory; the link stays', async () => {
+      const elsewhere = path.join(dir, 'repo');
+      fs.mkdirSync(elsewhere, { mode: 0o755 });
+      const real = path.join(elsewhere, 'config');
+      fs.writeFileSync(real, 'old');
+      fs.chmodSync(real, 0o640);
+      fs.symlinkSync('repo/config', target); // relative, as dotfiles are linked
+      let during: [string[], string[]] | null = null;
+      sw.beforeAtomicCommit = () => {
+        during = [ls(dir), ls(elsewhere)];
+      };
+      await write(target, ['new'], { followSymlinks: true });
+      expect(fs.lstatSync(target).isSymbolicLink()).toBe(true);
+      expect(fs.readlinkSync(target)).toBe('repo/config');
+      expect(read(real)).toBe('new');
+      expect(fs.statSync(real).mode & 0o7777).toBe(0o640);
+      expect(ls(elsewhere)).toEqual(['config']);
+      // streamed data stops before the commit: the temp file is beside the target, never beside the link
+      expect(during![0]).toEqual(['repo', 'target']);
+      if (fallback || !linuxExtras) expect(during![1]).toEqual([expect.stringMatching(/^\.config\.[a-z0-9]{12}\.tmp$/), 'config']);
+      else expect(during![1]).toEqual(['config']);
+    });
+
+    it('followSymlinks: a chain of links is resolved to the end; a dangling link or a new file is written as given', async () => {
+      fs.writeFileSync(path.join(dir, 'end'), 'old');
+      fs.symlinkSync('end', path.join(dir, 'middle'));
+      fs.symlinkSync('middle', target);
+      await write(target, 'through', { followSymlinks: true });
+      expect([read(path.join(dir, 'end')), fs.lstatSync(target).isSymbolicLink(), fs.lstatSync(path.join(dir, 'middle')).isSymbolicLink()]).toEqual(['through', true, true]);
+      fs.symlinkSync('nowhere', path.join(dir, 'dangling'));
+      await write(path.join(dir, 'dangling'), 'replaced', { followSymlinks: true }); // write-file-atomic does the same
+      expect([fs.lstatSync(path.join(dir, 'dangling')).isFile(), fs.existsSync(path.join(dir, 'nowhere'))]).toEqual([true, false]);
+      await write(path.join(dir, 'fresh'), 'new', { followSymlinks: true });
+      expect(read(path.join(dir, 'fresh'))).toBe('new');
+      expect(ls(dir)).toEqual(['dangling', 'end', 'fresh', 'middle', 'target']);
+    });
+
+    it('followSymlinks must be a boolean', async () => {
+      await expect(write(target, 'x', { followSymlinks: 'yes' })).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      expect(ls(dir)).toEqual([]);
+    });
+
     it('never follows a symlink planted at the temp names it tries (forced by the name generator)', async () => {
       fs.writeFileSync(target, 'old');
       const victim = path.join(dir, 'victim');

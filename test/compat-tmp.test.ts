@@ -1,6 +1,6 @@
 // securetemp/tmp: npm tmp's README examples run against it, its callback and return shapes,
 // options and cleanup (at exit only after setGracefulCleanup, as tmp), the three path-escape
-// CVEs of tmp refused with a TypeError, and differential runs against the real tmp 0.2.7.
+// CVEs of tmp refused (tmp's Error and words where tmp refuses too, our TypeError where it follows), and differential runs against the real tmp 0.2.7.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -270,9 +270,11 @@ describe('options', () => {
   });
 
   it('template: without XXXXXX in its last component is refused', () => {
-    expect(() => tmp.fileSync({ template: 'no-x' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => tmp.fileSync({ template: 'XXXXXX/name' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => real.fileSync({ template: 'no-x' })).toThrow(/Invalid template/);
+    // tmp refuses this one too: its Error, its words, our code
+    expect(() => tmp.fileSync({ template: 'no-x' })).toThrow(expect.objectContaining({ name: 'Error', message: 'Invalid template, found "no-x".', code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => real.fileSync({ template: 'no-x' })).toThrow('Invalid template, found "no-x".');
+    // tmp takes this one (and fails on the directory "XXXXXX"): our TypeError
+    expect(() => tmp.fileSync({ template: 'XXXXXX/name' })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
   it('template with a directory part inside tmpdir, as tmp (and the tmp-promise README) allow', () => {
@@ -303,8 +305,9 @@ describe('options', () => {
   it('tries: validated; 0 means tmp\'s default', () => {
     const r = freshRoot();
     for (const tries of [-1, 'many', NaN]) {
-      expect(() => tmp.fileSync({ tmpdir: r, tries: tries as number })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-      expect(() => real.fileSync({ tmpdir: r, tries: tries as number })).toThrow(/Invalid tries/);
+      const message = `Invalid tries, found "${String(tries)}".`;
+      expect(() => tmp.fileSync({ tmpdir: r, tries: tries as number })).toThrow(expect.objectContaining({ name: 'Error', message, code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => real.fileSync({ tmpdir: r, tries: tries as number })).toThrow(message);
     }
     tmp.fileSync({ tmpdir: r, tries: 0 }).removeCallback();
     tmp.fileSync({ tmpdir: r, tries: 1 }).removeCallback();
@@ -426,7 +429,7 @@ describe('removal never touches what is no longer ours', () => {
   });
 });
 
-describe("tmp's path-escape CVEs: refused with a TypeError, nothing created outside", () => {
+describe("tmp's path-escape CVEs: refused, nothing created outside (with tmp's Error and words where tmp refuses too)", () => {
   let r: string;
   let outside: string;
   const escapes = () => ls(outside);
@@ -468,17 +471,50 @@ describe("tmp's path-escape CVEs: refused with a TypeError, nothing created outs
     ['a NUL byte in postfix', () => ({ tmpdir: r, postfix: 'a\0b' }), 'ERR_INVALID_ARG_VALUE'],
   ];
 
+  /** What npm tmp 0.2.7 refuses the same input with (tmpNameSync creates nothing), or null where it accepts it. */
+  function tmpsRefusal(opts: object): { name: string; message: string } | null {
+    try {
+      real.tmpNameSync(opts as Tmp.TmpNameOptions);
+      return null;
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      // a system error (ENOENT from where a separator led) is not a refusal of the input
+      return err.constructor === Error && err.code === undefined ? { name: 'Error', message: err.message } : null;
+    }
+  }
+
+  /** tmp's Error, its message text and our code where tmp refuses; else our TypeError. */
+  function expected(opts: object, code: string) {
+    const refused = tmpsRefusal(opts);
+    return refused === null ? { name: 'TypeError', code } : { ...refused, code };
+  }
+
   describe.each(cases)('%s', (_, opts, code) => {
-    it.each(sync)('%s throws a TypeError', (__, f) => {
-      expect(() => f(opts())).toThrow(expect.objectContaining({ name: 'TypeError', code }));
+    it.each(sync)('%s throws', (__, f) => {
+      let err: unknown;
+      try {
+        f(opts());
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject(expected(opts(), code));
+      expect(err instanceof TypeError).toBe(expected(opts(), code).name === 'TypeError');
       expect(escapes()).toEqual([]);
     });
-    it.each(async)('%s calls back with a TypeError', async (__, f) => {
+    it.each(async)('%s calls back with the error', async (__, f) => {
       const [err, ...rest] = await f(opts());
-      expect(err).toMatchObject({ name: 'TypeError', code });
+      expect(err).toMatchObject(expected(opts(), code));
       expect(rest).toEqual([]);
       expect(escapes()).toEqual([]);
     });
+  });
+
+  it("which of the cases tmp refuses itself (and so gets tmp's Error): all but the separator, the absolute prefix and NUL", () => {
+    expect(cases.map(([what, opts]) => [what, tmpsRefusal(opts()) !== null])).toEqual(
+      cases.map(([what]) => [what, !/separator in prefix|absolute prefix|NUL byte/.test(what)]),
+    );
+    expect(tmpsRefusal({ tmpdir: r, template: 'no-x' })).toEqual({ name: 'Error', message: 'Invalid template, found "no-x".' });
+    expect(escapes()).toEqual([]);
   });
 
   it('npm tmp 0.2.7 refuses the CVE cases too, with a plain Error (the message differs, the type is a subclass)', () => {

@@ -294,19 +294,26 @@ describe('where we differ from write-file-atomic, on purpose', () => {
     expect(owners).toEqual({ 'ours-async': 0, 'ours-sync': 0, 'theirs-async': 0, 'theirs-sync': 100 });
   });
 
-  it('a symbolic link at the target is replaced, not written through (write-file-atomic follows it)', async () => {
-    fs.writeFileSync(at('real-ours'), 'untouched');
-    fs.writeFileSync(at('real-theirs'), 'untouched');
-    fs.symlinkSync('real-ours', at('link-ours'));
-    fs.symlinkSync('real-theirs', at('link-theirs'));
-    await writeFileAtomic(at('link-ours'), 'new');
-    await real(at('link-theirs'), 'new');
-    expect(fs.lstatSync(at('link-ours')).isFile()).toBe(true);
-    expect(read(at('real-ours'))).toBe('untouched');
-    expect(fs.lstatSync(at('link-theirs')).isSymbolicLink()).toBe(true);
-    expect(read(at('real-theirs'))).toBe('new');
-    await writeFileAtomic(fs.realpathSync(at('link-theirs')), 'through'); // the way to write through a link
-    expect(read(at('real-theirs'))).toBe('through');
+  it('a symbolic link at the target is followed and written through, as write-file-atomic does; the link stays', async () => {
+    for (const [who, write] of [
+      ['ours', (p: string, d: string) => writeFileAtomic(p, d)],
+      ['ours-sync', async (p: string, d: string) => writeFileAtomic.sync(p, d)],
+      ['theirs', (p: string, d: string) => real(p, d)],
+      ['theirs-sync', async (p: string, d: string) => real.sync(p, d)],
+    ] as const) {
+      fs.mkdirSync(at(`repo-${who}`));
+      fs.writeFileSync(at(`repo-${who}/rc`), 'old');
+      fs.chmodSync(at(`repo-${who}/rc`), 0o640);
+      fs.symlinkSync(`repo-${who}/rc`, at(`link-${who}`));
+      await write(at(`link-${who}`), 'new');
+      expect([who, fs.readlinkSync(at(`link-${who}`)), read(at(`repo-${who}/rc`)), fs.statSync(at(`repo-${who}/rc`)).mode & 0o777, fs.readdirSync(at(`repo-${who}`))]).toEqual([
+        who,
+        `repo-${who}/rc`,
+        'new',
+        0o640,
+        ['rc'],
+      ]);
+    }
   });
 
   it('a TypedArray wider than a byte is written whole (write-file-atomic writes `length` bytes of it)', async () => {

@@ -22,6 +22,8 @@ export interface Parsed {
   dir: string | null;
   /** The directory part of the template, or ''. */
   templateDir: string;
+  /** The template's last component (with its XXXXXX), or ''. */
+  templateBase: string;
   /** The candidate names, CSPRNG-made on each call. */
   names: () => string[];
   /** options.mode as permission bits, or null for the default. */
@@ -34,6 +36,17 @@ export interface Parsed {
 
 const TEMPLATE_X = 'XXXXXX';
 
+/**
+ * An input tmp refuses too: refused with tmp's Error class and message text (its own tests for
+ * its CVE fixes, and users' code, match on them), plus our `code`. Where tmp would accept the
+ * input, the refusal is securetemp's own TypeError: that is the security difference.
+ */
+function tmpRefusal(message: string, code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' = 'ERR_INVALID_ARG_VALUE'): Error & { code: string } {
+  const e = new Error(message) as Error & { code: string };
+  e.code = code;
+  return e;
+}
+
 function hasSeparator(s: string): boolean {
   return s.includes('/') || (isWindows && s.includes('\\'));
 }
@@ -44,10 +57,10 @@ function hasSeparator(s: string): boolean {
  * Windows (an alternate data stream).
  */
 function checkAffix(option: string, v: unknown): string {
-  if (typeof v !== 'string') throw invalidArgType(option, 'of type string', v);
+  if (typeof v !== 'string') throw tmpRefusal(`${option} option must be a string, got "${typeof v}".`, 'ERR_INVALID_ARG_TYPE');
+  if (v.includes('..')) throw tmpRefusal('Relative value not allowed');
   if (v.includes('\0')) throw invalidArgValue(option, v, 'must not contain null bytes');
   if (hasSeparator(v)) throw invalidArgValue(option, v, 'must not contain a path separator');
-  if (v.includes('..')) throw invalidArgValue(option, v, 'must not contain ".."');
   if (isWindows && v.includes(':')) throw invalidArgValue(option, v, 'must not contain ":"');
   return v;
 }
@@ -55,19 +68,20 @@ function checkAffix(option: string, v: unknown): string {
 /** `name`: one path component, as tmp requires (it may start with dots: '.name', '..name'). */
 function checkName(v: unknown): string {
   if (typeof v !== 'string') throw invalidArgType('name', 'of type string', v);
+  if (path.isAbsolute(v)) throw tmpRefusal(`name option must not contain an absolute path, found "${v}".`);
+  if (hasSeparator(v) || v === '.' || v === '..') throw tmpRefusal(`name option must not contain a path, found "${v}".`);
   if (v.length === 0) throw invalidArgValue('name', v, 'must not be empty');
   if (v.includes('\0')) throw invalidArgValue('name', v, 'must not contain null bytes');
-  if (hasSeparator(v)) throw invalidArgValue('name', v, 'must not contain a path separator');
-  if (v === '.' || v === '..') throw invalidArgValue('name', v, 'must not be "." or ".."');
   if (isWindows && v.includes(':')) throw invalidArgValue('name', v, 'must not contain ":"');
   return v;
 }
 
 /** A template: '..' nowhere; XXXXXX in its last component, which becomes the name. */
 function splitTemplate(v: unknown): [dir: string, base: string] {
-  if (typeof v !== 'string') throw invalidArgType('template', 'of type string', v);
+  if (typeof v !== 'string') throw tmpRefusal(`template option must be a string, got "${typeof v}".`, 'ERR_INVALID_ARG_TYPE');
+  if (!v.includes(TEMPLATE_X)) throw tmpRefusal(`Invalid template, found "${v}".`);
+  if (v.includes('..')) throw tmpRefusal('Relative value not allowed');
   if (v.includes('\0')) throw invalidArgValue('template', v, 'must not contain null bytes');
-  if (v.includes('..')) throw invalidArgValue('template', v, 'must not contain ".."');
   const cut = Math.max(v.lastIndexOf('/'), isWindows ? v.lastIndexOf('\\') : -1);
   const base = v.slice(cut + 1);
   if (!base.includes(TEMPLATE_X)) throw invalidArgValue('template', v, `must contain ${TEMPLATE_X} in its last component`);
@@ -85,7 +99,7 @@ function checkPath(option: string, v: unknown): string {
 function attempts(v: unknown): number {
   if (v === undefined || v === null) return 4;
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (Number.isNaN(n) || n < 0) throw invalidArgValue('tries', v, 'must be a number from 0 up');
+  if (Number.isNaN(n) || n < 0) throw tmpRefusal(`Invalid tries, found "${String(v)}".`);
   return Math.min(TMP_MAX, 1 + Math.ceil(n || 3));
 }
 
@@ -115,21 +129,24 @@ export function splitArgs<C>(options: unknown, callback: C | undefined): [Record
 
 /** Checks every option (all of them, whichever is used, as tmp does). Touches nothing on disk. */
 export function parse(o: Record<string, unknown>): Parsed {
+  // in tmp's order, so that of several bad options the one tmp reports is reported
+  const name = o.name === undefined ? null : checkName(o.name);
+  const template = o.template === undefined ? null : splitTemplate(o.template);
+  const count = attempts(o.tries);
   const prefix = o.prefix === undefined ? '' : checkAffix('prefix', o.prefix);
   const postfix = o.postfix === undefined ? '' : checkAffix('postfix', o.postfix);
-  const template = o.template === undefined ? null : splitTemplate(o.template);
-  const name = o.name === undefined ? null : checkName(o.name);
-  const count = attempts(o.tries);
   const tmpdir = o.tmpdir === undefined || o.tmpdir === '' ? '' : checkPath('tmpdir', o.tmpdir);
   const dir = o.dir === undefined ? null : checkPath('dir', o.dir);
   const mode = checkMode(o.mode);
 
   let names: () => string[];
   let templateDir = '';
+  let templateBase = '';
   if (name !== null) names = () => [name];
   else if (template !== null) {
     const [tdir, base] = template;
     templateDir = tdir;
+    templateBase = base;
     const at = base.indexOf(TEMPLATE_X);
     const head = base.slice(0, at);
     const tail = base.slice(at + TEMPLATE_X.length);
@@ -144,6 +161,7 @@ export function parse(o: Record<string, unknown>): Parsed {
     tmpdir,
     dir,
     templateDir,
+    templateBase,
     names,
     mode,
     keep: flag(o.keep),
@@ -163,8 +181,9 @@ function inside(root: string, p: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
 }
 
-function outside(option: string, value: string, root: string, real: string): TypeError {
-  return invalidArgValue(option, value, `must lead inside the temporary directory "${root}" (it resolves to "${real}")`);
+/** tmp's own refusal (since the symlinked-`dir` CVE), in its words: `found` is relative to the root. */
+function outside(option: string, root: string, real: string): Error {
+  return tmpRefusal(`${option} option must be relative to "${root}", found "${path.relative(root, real)}".`);
 }
 
 /** Where to create: `where` (realpath'd, checked by path) is `rel` below the realpath'd `root`. */
@@ -193,11 +212,11 @@ function* placeSteps(p: Parsed): Generator<Ask, Place, string> {
   let where = root;
   if (p.dir !== null) {
     where = yield [path.resolve(root, p.dir), true];
-    if (!inside(root, where)) throw outside('dir', p.dir, root, where);
+    if (!inside(root, where)) throw outside('dir', root, where);
   }
   if (p.templateDir !== '') {
     const t = yield [path.resolve(where, p.templateDir), true];
-    if (!inside(root, t)) throw outside('template', p.templateDir, root, t);
+    if (!inside(root, t)) throw outside('template', root, path.join(t, p.templateBase));
     where = t;
   }
   return { root, where, rel: path.relative(root, where) };

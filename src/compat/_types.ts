@@ -94,3 +94,42 @@ export interface WriteFileAtomicOptions {
 export type WriteFileAtomicData = string | NodeJS.ArrayBufferView | null | undefined | { toString(): string };
 
 export type WriteFileAtomicCallback = (err?: Error) => unknown;
+
+/** tempy: where to create. */
+export interface TempyBaseOptions {
+  /** A directory inside the root to create in, made (0700) if missing; one path component. */
+  readonly parentDirectory?: string;
+  /** An absolute directory to use instead of the OS temporary directory, made if missing. */
+  readonly rootDirectory?: string;
+}
+
+/** tempy: `extension` or `name`, not both. */
+export type TempyFileOptions = TempyBaseOptions &
+  (
+    | { readonly extension?: string; readonly name?: never }
+    | { readonly name?: string; readonly extension?: never }
+  );
+
+export interface TempyDirectoryOptions extends TempyBaseOptions {
+  /** Text before the random part of the directory's name. */
+  readonly prefix?: string;
+}
+
+/** tempy: called with the temporary path; may be asynchronous. */
+export type TempyTaskCallback<T> = (temporaryPath: string) => Promise<T> | T;
+
+/** temp: affixes as an object. */
+export interface TempAffixes {
+  prefix?: string | null;
+  suffix?: string | null;
+  /** The directory to create in (default temp.dir), made if missing. */
+  dir?: string;
+}
+
+/** temp: a prefix string, an affixes object, or nothing for the defaults ('f-', 'd-', 's-'). */
+export type TempAffixesArg = string | TempAffixes | null | undefined;
+
+export interface TempOpenResult {
+  path: string;
+  fd: number;
+}

@@ -4,35 +4,50 @@ import { promisify } from 'node:util';
 import tmp = require('./tmp');
 import type * as types from './_types';
 
+/**
+ * The removal as a Promise, memoized: a second call gets the first one's outcome. tmp's
+ * callback never calls back a second time, so tmp-promise's promisified one never settles
+ * then; withFile/withDir hand `cleanup` to their function and call it again after.
+ */
+function cleanupOnce(cleanup: tmp.CleanupCallback): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  const removal = promisify(cleanup) as () => Promise<void>;
+  return () => (done ??= removal());
+}
+
 function file(options?: tmp.FileOptions | null): Promise<types.PromiseFileResult> {
   return new Promise((resolve, reject) =>
-    tmp.file(options, (err, path, fd, cleanup) => (err ? reject(err) : resolve({ path, fd, cleanup: promisify(cleanup) }))),
+    tmp.file(options, (err, path, fd, cleanup) => (err ? reject(err) : resolve({ path, fd, cleanup: cleanupOnce(cleanup) }))),
   );
 }
 
-/** Runs `fn` with a new file, then removes it, whether `fn` returned or threw. */
-async function withFile<T>(fn: (result: { path: string; fd: number }) => Promise<T> | T, options?: tmp.FileOptions | null): Promise<T> {
-  const { path, fd, cleanup } = await file(options);
+/**
+ * Runs `fn` with a new file, then removes it, whether `fn` returned or threw. `fn` gets
+ * `cleanup` too, as tmp-promise's declarations say (its runtime leaves it out): called early,
+ * it removes the file then, and the removal after `fn` does nothing.
+ */
+async function withFile<T>(fn: (result: types.PromiseFileResult) => Promise<T> | T, options?: tmp.FileOptions | null): Promise<T> {
+  const result = await file(options);
   try {
-    return await fn({ path, fd });
+    return await fn({ ...result });
   } finally {
-    await cleanup();
+    await result.cleanup();
   }
 }
 
 function dir(options?: tmp.DirOptions | null): Promise<types.DirectoryResult> {
   return new Promise((resolve, reject) =>
-    tmp.dir(options, (err, path, cleanup) => (err ? reject(err) : resolve({ path, cleanup: promisify(cleanup) }))),
+    tmp.dir(options, (err, path, cleanup) => (err ? reject(err) : resolve({ path, cleanup: cleanupOnce(cleanup) }))),
   );
 }
 
-/** Runs `fn` with a new directory, then removes it (rmdir, or everything with unsafeCleanup). */
-async function withDir<T>(fn: (result: { path: string }) => Promise<T> | T, options?: tmp.DirOptions | null): Promise<T> {
-  const { path, cleanup } = await dir(options);
+/** Runs `fn` with a new directory (and its `cleanup`), then removes it (rmdir, or everything with unsafeCleanup). */
+async function withDir<T>(fn: (result: types.DirectoryResult) => Promise<T> | T, options?: tmp.DirOptions | null): Promise<T> {
+  const result = await dir(options);
   try {
-    return await fn({ path });
+    return await fn({ ...result });
   } finally {
-    await cleanup();
+    await result.cleanup();
   }
 }
 

@@ -27,7 +27,10 @@ function bytesOf(data: unknown, encoding: unknown): NodeJS.ArrayBufferView {
 /** Its options mapped onto securetemp's; unknown keys are ignored, as write-file-atomic does. */
 function prepare(filename: unknown, data: unknown, options: unknown): Call {
   const o = (typeof options === 'string' ? { encoding: options } : (options ?? {})) as types.WriteFileAtomicOptions;
-  const st: WriteFileAtomicOptions = { fsync: o.fsync !== false };
+  // A link at filename is followed, as write-file-atomic does (it realpaths the name): the link
+  // is the user's own (dotfiles kept as links into a repository), and the new file is still
+  // created exclusively in the target's directory, through a handle, and renamed there.
+  const st: WriteFileAtomicOptions = { fsync: o.fsync !== false, followSymlinks: true };
   // mode: false, its README's "the system default permissions": 0o666 & ~umask, applied by the
   // kernel at creation. The umask is never read: process.umask() sets it to 0 for a moment, for
   // every thread of the process (a file another thread creates meanwhile comes out 0666).

@@ -84,16 +84,18 @@ async function startExchanger(a: string, b: string) {
 type Attempt = () => Promise<string>;
 
 /**
- * How a call that created nothing failed: 'path' for the TypeError of a static escape
- * (compat-tmp.test.ts: ERR_INVALID_ARG_VALUE) found by realpath, 'handle' for the same TypeError
- * when the path passed but the handle opened from tmpdir's led out, 'realpath' for realpath
+ * How a call that created nothing failed: 'path' for the refusal of a static escape found by
+ * realpath (tmp refuses it too, so it is tmp's Error and words with our ERR_INVALID_ARG_VALUE:
+ * compat-tmp.test.ts), 'handle' for our TypeError when the path passed but the handle opened
+ * from tmpdir's led out (tmp would have followed it), 'realpath' for realpath
  * itself failing as the names are exchanged under it (lstat saw a link, readlink no longer
  * does), null for anything else.
  */
 function refusal(e: unknown): 'path' | 'handle' | 'realpath' | null {
   const { code, syscall } = e as { code?: string; syscall?: string };
-  if (e instanceof TypeError && code === 'ERR_INVALID_ARG_VALUE' && /inside the temporary directory/.test(e.message))
-    return /led outside when it was opened/.test(e.message) ? 'handle' : 'path';
+  if (e instanceof TypeError && code === 'ERR_INVALID_ARG_VALUE' && /led outside when it was opened/.test(e.message)) return 'handle';
+  if (e instanceof Error && !(e instanceof TypeError) && code === 'ERR_INVALID_ARG_VALUE' && /^(dir|template) option must be relative to ".*", found "\.\.\//.test(e.message))
+    return 'path';
   if (code === 'EINVAL' && syscall === 'readlink') return 'realpath';
   return null;
 }
@@ -311,7 +313,9 @@ describe.skipIf(!isLinux || !isRoot)('securetemp/tmp: the static checks still ho
   it('a dir that is a link out of tmpdir is refused before anything is opened; one inside is used', () => {
     const l = layout('static');
     fs.renameSync(l.swap, path.join(l.root, 'attacker', 'evil'));
-    expect(() => tmp.fileSync({ tmpdir: l.root, dir: 'attacker/evil' })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => tmp.fileSync({ tmpdir: l.root, dir: 'attacker/evil' })).toThrow(
+      expect.objectContaining({ name: 'Error', message: `dir option must be relative to "${l.root}", found "../outside".`, code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     fs.symlinkSync('sub', path.join(l.root, 'attacker', 'near'));
     const d = tmp.dirSync({ tmpdir: l.root, dir: 'attacker/near', keep: true });
     expect(d.name).toBe(path.join(l.sub, path.basename(d.name))); // realpath'd, as tmp

@@ -1,0 +1,193 @@
+/// <reference types="node" preserve="true" />
+// securetemp/temp: temp 0.9's API (track, open/openSync, mkdir/mkdirSync, path,
+// createWriteStream, cleanup/cleanupSync, dir) on securetemp's exclusive creation. Affixes are a
+// prefix string or {prefix, suffix, dir}; names keep temp's shape (prefix, the date, the pid, a
+// random part, suffix), the random part from the CSPRNG.
+//
+// Differences (README "Migrating", securetemp/temp): a prefix or suffix that could lead out of
+// the directory is refused; `path()` hands out a name nobody else can plant at (in a fresh 0700
+// directory where others can write: see _unplantable.ts); cleanup never follows a link out of
+// what was made.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mkdtemp, mkdtempSync, mkstemp, mkstempSync } from '../create';
+import { native } from '../_binding';
+import { checkAffix } from '../_names';
+import { ensureDirSync, unplantableSync } from './_unplantable';
+import type * as types from './_types';
+
+/** The directory used when the affixes give none: os.tmpdir(), resolved, when loaded. */
+const dir = path.resolve(os.tmpdir());
+
+interface Affixes {
+  prefix: string;
+  suffix: string;
+  dir: string;
+}
+
+/** temp's affixes: a string is the prefix; an object is taken as it is (no default prefix); nothing: the default prefix. */
+function parseAffixes(raw: unknown, defaultPrefix: string): Affixes {
+  if (!raw) return { prefix: defaultPrefix, suffix: '', dir };
+  if (typeof raw === 'string') return { prefix: raw, suffix: '', dir };
+  if (typeof raw !== 'object') throw new Error('Unknown affix declaration: [object Object]'); // temp's words, as it prints them
+  const o = raw as types.TempAffixes;
+  const text = (v: unknown) => (v === undefined || v === null ? '' : v);
+  return { prefix: text(o.prefix) as string, suffix: text(o.suffix) as string, dir: (o.dir as string | undefined) || dir };
+}
+
+/** temp's shape: prefix, year, month (0-11), day, '-', pid, '-', then the random part, suffix. */
+function namePrefix(a: Affixes): string {
+  const now = new Date();
+  return `${a.prefix}${now.getFullYear()}${now.getMonth()}${now.getDate()}-${process.pid}-`;
+}
+
+// --- tracking ---------------------------------------------------------------
+
+let tracking = false;
+let exitListener = false;
+const filesToDelete: string[] = [];
+const dirsToDelete: string[] = [];
+
+function tracked(list: string[], p: string): void {
+  if (!tracking) return;
+  if (!exitListener) {
+    process.addListener('exit', () => {
+      cleanupSync();
+    });
+    exitListener = true;
+  }
+  list.push(p);
+}
+
+function cleanupSync(): false | { files: number; dirs: number } {
+  if (!tracking) return false;
+  let files = 0;
+  let dirs = 0;
+  for (let p = filesToDelete.shift(); p !== undefined; p = filesToDelete.shift(), files++) native.removeTreeSync(p);
+  for (let p = dirsToDelete.shift(); p !== undefined; p = dirsToDelete.shift(), dirs++) native.removeTreeSync(p);
+  return { files, dirs };
+}
+
+type Callback<T> = (err: Error | null, result: T) => void;
+
+/** temp's calling convention: with a callback, it is called (and nothing returned); without, a Promise. */
+function settle<T>(run: () => Promise<T>, callback: Callback<T> | undefined, onError: (e: unknown) => T): Promise<T> | undefined {
+  const p = run();
+  if (typeof callback !== 'function') return p;
+  p.then(
+    (r) => process.nextTick(callback, null, r),
+    (e: Error) => process.nextTick(callback, e, onError(e)),
+  );
+  return undefined;
+}
+
+async function cleanupAsync(): Promise<{ files: number; dirs: number }> {
+  if (!tracking) throw new Error('not tracking');
+  let files = 0;
+  let dirs = 0;
+  for (let p = filesToDelete.shift(); p !== undefined; p = filesToDelete.shift(), files++) await native.removeTree(p);
+  for (let p = dirsToDelete.shift(); p !== undefined; p = dirsToDelete.shift(), dirs++) await native.removeTree(p);
+  return { files, dirs };
+}
+
+// --- the functions ----------------------------------------------------------
+
+/** Tracks what is created from now on (track(false): stops), to remove at exit or with cleanup(). Chainable. */
+function track(value?: boolean): typeof temp {
+  tracking = value !== false;
+  return temp;
+}
+
+/** A new directory, created exclusively, 0700 (affixes.dir made if missing, as temp does). */
+function mkdirSync(affixes?: types.TempAffixesArg): string {
+  const a = parseAffixes(affixes, 'd-');
+  const d = mkdtempSync({ dir: ensureDirSync(a.dir, true), prefix: namePrefix(a), suffix: a.suffix });
+  tracked(dirsToDelete, d);
+  return d;
+}
+
+function mkdir(affixes?: types.TempAffixesArg, callback?: Callback<string>): Promise<string> | undefined {
+  return settle(
+    async () => {
+      const a = parseAffixes(affixes, 'd-');
+      const d = await mkdtemp({ dir: ensureDirSync(a.dir, true), prefix: namePrefix(a), suffix: a.suffix });
+      tracked(dirsToDelete, d);
+      return d;
+    },
+    callback,
+    () => undefined as unknown as string,
+  );
+}
+
+/** A new file, created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW), 0600, open for reading and writing. */
+function openSync(affixes?: types.TempAffixesArg): types.TempOpenResult {
+  const a = parseAffixes(affixes, 'f-');
+  const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
+  tracked(filesToDelete, r.path);
+  return { path: r.path, fd: r.fd };
+}
+
+function open(affixes?: types.TempAffixesArg, callback?: Callback<types.TempOpenResult>): Promise<types.TempOpenResult> | undefined {
+  return settle(
+    async () => {
+      const a = parseAffixes(affixes, 'f-');
+      const r = await mkstemp({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
+      tracked(filesToDelete, r.path);
+      return { path: r.path, fd: r.fd };
+    },
+    callback,
+    () => undefined as unknown as types.TempOpenResult,
+  );
+}
+
+/** An fs.WriteStream to a new file created exclusively, 0600; its `path` is the file's. */
+function createWriteStream(affixes?: types.TempAffixesArg): fs.WriteStream {
+  const a = parseAffixes(affixes, 's-');
+  const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
+  tracked(filesToDelete, r.path);
+  const stream = fs.createWriteStream(r.path, { fd: r.fd });
+  stream.path = r.path; // given an fd, Node leaves `path` unset; temp's stream has it
+  return stream;
+}
+
+/**
+ * A name that does not exist yet, as temp.path gives, but one nobody else can plant at: in
+ * affixes.dir itself if only you can write there, else in a fresh 0700 directory made in it
+ * (removed by cleanup() when tracking; else left, as temp leaves whatever you put at the name).
+ */
+function tempPath(affixes?: types.TempAffixesArg, defaultPrefix?: string): string {
+  const a = parseAffixes(affixes, defaultPrefix ?? '');
+  // checked as mkstemp checks affixes (one name component, no NUL), before anything is made
+  const name = namePrefix({ ...a, prefix: checkAffix('prefix', a.prefix) }) + native.randomChars(native.RANDOM_CHARS) + checkAffix('suffix', a.suffix);
+  const u = unplantableSync(a.dir, name);
+  if (u.fresh !== null) tracked(dirsToDelete, u.fresh);
+  return u.path;
+}
+
+/** Removes everything tracked: files, then directories (with everything in them, never following a link out). */
+function cleanup(callback?: Callback<{ files: number; dirs: number }>): Promise<{ files: number; dirs: number }> | undefined {
+  return settle(cleanupAsync, callback, () => undefined as unknown as { files: number; dirs: number });
+}
+
+const temp = {
+  dir,
+  track,
+  mkdir,
+  mkdirSync,
+  open,
+  openSync,
+  path: tempPath,
+  cleanup,
+  cleanupSync,
+  createWriteStream,
+};
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+declare namespace temp {
+  export type AffixOptions = types.TempAffixes;
+  export type OpenFile = types.TempOpenResult;
+  export type Stats = { files: number; dirs: number };
+}
+
+export = temp;
