@@ -26,14 +26,27 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
 }
 
 // An Error shaped like Node's fs errors; `dest` for a two-path call (rename, link).
+// Why a directory failed the policy, as the message says it.
+std::string InsecureReason(int why, unsigned long uid) {
+  switch (why) {
+    case ST_INSECURE_GROUP:
+      return "group-writable without the sticky bit";
+    case ST_INSECURE_STICKY:
+      return "sticky but owned by uid " + std::to_string(uid);
+    default:
+      return "world-writable without the sticky bit";
+  }
+}
+
 Napi::Error MakeError(Napi::Env env, int rc, const char* syscall, const std::string& path,
-                      const std::string& dest = std::string()) {
+                      const std::string& dest = std::string(), const std::string& reason = std::string()) {
   if (rc == ST_EINSECURE) {
-    std::string msg = "refusing insecure temporary directory '" + path +
-                      "': it is world-writable without the sticky bit "
-                      "(pass allowInsecureDir: true to use it anyway)";
+    std::string msg = "refusing insecure temporary directory '" + path + "': it is " +
+                      (reason.empty() ? InsecureReason(ST_INSECURE_WORLD, 0) : reason) +
+                      " (pass allowInsecureDir: true to use it anyway)";
     Napi::Error e = Napi::Error::New(env, msg);
     e.Set("code", "ERR_INSECURE_TEMPDIR");
+    e.Set("reason", reason.empty() ? InsecureReason(ST_INSECURE_WORLD, 0) : reason);
     e.Set("syscall", syscall);
     e.Set("path", path);
     return e;
@@ -116,7 +129,8 @@ std::string CreateDir(const st_create_req& req) {
 
 Napi::Error CreateError(Napi::Env env, int rc, const st_create_req& req) {
   return MakeError(env, rc, req.syscall, JoinPath(CreateDir(req), req.err_name),
-                   rc == ST_EOUTSIDE ? req.beneath : std::string());
+                   rc == ST_EOUTSIDE ? req.beneath : std::string(),
+                   rc == ST_EINSECURE ? InsecureReason(req.insecure, req.insecure_uid) : std::string());
 }
 
 // An unnamed file: its fd. A directory: its name ([name, dev, ino] with beneath; -1 for

@@ -8,8 +8,18 @@
 #include <string>
 #include <vector>
 
-// The directory is world-writable without the sticky bit.
+// The directory fails the directory policy (st_dir_policy): others than its owner can add or
+// remove entries and it is not sticky, or it is sticky and owned by another user than root and
+// us. The reason is in the request's `insecure` and `insecure_uid`.
 #define ST_EINSECURE (-0x10001)
+
+// Why a directory failed the policy (st_create_req::insecure).
+enum st_insecure {
+  ST_INSECURE_NONE = 0,
+  ST_INSECURE_WORLD = 1,   // world-writable without the sticky bit
+  ST_INSECURE_GROUP = 2,   // group-writable without the sticky bit
+  ST_INSECURE_STICKY = 3,  // sticky but owned by uid N (not root, not us)
+};
 
 // An unnamed file that cannot be given a name: it was not made with O_TMPFILE
 // (unlinked after creation, or a Windows delete-on-close file). binding.cc
@@ -33,7 +43,7 @@ enum st_kind {
 };
 
 enum st_flag {
-  ST_FLAG_ALLOW_INSECURE = 1,  // skip the world-writable-without-sticky check
+  ST_FLAG_ALLOW_INSECURE = 1,  // skip the directory policy
   ST_FLAG_NO_TMPFILE = 2,      // force the create-then-unlink path for unnamed files
 };
 
@@ -62,6 +72,9 @@ struct st_create_req {
   // (has_id 0 where the platform does not give them).
   int has_id = 0;
   unsigned long long id_dev = 0, id_ino = 0;
+  // With ST_EINSECURE: why (st_insecure), and the owner for ST_INSECURE_STICKY.
+  int insecure = 0;
+  unsigned long insecure_uid = 0;
 };
 
 struct st_remove_req {

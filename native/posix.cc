@@ -239,14 +239,48 @@ static int open_beneath(st_create_req* req) {
   return fd;
 }
 
+// The directory policy, one for every creator (TemporaryFile included): a directory is
+// trusted when nobody but its owner can add or remove entries (not group- or world-writable),
+// or when it is sticky and owned by root or by us. Else ST_EINSECURE, the reason in req.
+static int dir_policy(const struct stat& st, st_create_req* req) {
+  if (!(st.st_mode & (S_IWGRP | S_IWOTH))) return 0;
+  if (st.st_mode & S_ISVTX) {
+    if (st.st_uid == 0 || st.st_uid == geteuid()) return 0;
+    req->insecure = ST_INSECURE_STICKY;
+    req->insecure_uid = (unsigned long)st.st_uid;
+  } else {
+    req->insecure = (st.st_mode & S_IWOTH) ? ST_INSECURE_WORLD : ST_INSECURE_GROUP;
+  }
+  return ST_EINSECURE;
+}
+
 int st_create(st_create_req* req) {
   const bool beneath = !req->beneath.empty();
 #if defined(ST_HAVE_O_TMPFILE)
   // A file that never has a name needs no directory handle: nobody can rename,
-  // replace or unlink what has no name, so there is no race to close and the
-  // world-writable check (which guards names) does not apply. One system call.
+  // replace or unlink what has no name, so there is no race to close. The directory
+  // policy still applies (the same answer on every platform), from a stat of the path:
+  // with no name to attack, which directory the verdict came from cannot be exploited.
   // (Not with `beneath`: where it is made must be proven first.)
-  if (req->kind == ST_KIND_UNNAMED && !beneath) {
+  if (req->kind == ST_KIND_UNNAMED && !beneath && !(req->flags & ST_FLAG_NO_TMPFILE) &&
+      !g_tmpfile_unsupported.load(std::memory_order_relaxed)) {
+    if (!(req->flags & ST_FLAG_ALLOW_INSECURE)) {
+      struct stat st;
+      int rc = 0;
+      if (stat(req->dir.c_str(), &st) < 0) {
+        rc = -errno;
+        req->syscall = "stat";
+      } else if (!S_ISDIR(st.st_mode)) {
+        rc = -ENOTDIR;
+        req->syscall = "open";
+      } else if ((rc = dir_policy(st, req)) < 0) {
+        req->syscall = "stat";
+      }
+      if (rc < 0) {
+        req->err_name.clear();
+        return rc;
+      }
+    }
     int rc = try_o_tmpfile(req, AT_FDCWD, req->dir.c_str());
     if (rc == 1) return 0;
     if (rc < 0) return rc;
@@ -268,8 +302,7 @@ int st_create(st_create_req* req) {
     } else if (!S_ISDIR(st.st_mode)) {
       rc = -ENOTDIR;
       req->syscall = "open";
-    } else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-      rc = ST_EINSECURE;
+    } else if ((rc = dir_policy(st, req)) < 0) {
       req->syscall = "fstat";
     }
     if (rc < 0) {
