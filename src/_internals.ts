@@ -24,4 +24,8 @@ export const internals = {
    * the BSDs take. Tests assert that path's behaviour when it is set.
    */
   portableBuild: native.PORTABLE === true,
+  /** Directory handles the process-wide table holds open (held and idle). */
+  dirHandles: (): number => native.dirOpenCount(),
+  /** Closes the idle directory handles (tests that count descriptors or unmount). */
+  releaseIdleDirHandles: (): number => native.dirReleaseIdle(),
 };

@@ -120,6 +120,19 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
   };
 }
 
+/** A directory handle held in the addon's table (0: none, the platform has no table) and a name in it. */
+export interface DirRef {
+  handle: number;
+  name: string;
+}
+
+/** Gives back the object's reference to its directory handle (once). */
+export function releaseDir(s: { dir: DirRef | null }): void {
+  const d = s.dir;
+  s.dir = null;
+  if (d !== null && d.handle !== 0) native.dirRelease(d.handle);
+}
+
 /** Unlinks `path` if it is still the file `fd` refers to / was (dev+ino), so a replacement is left alone. */
 export function unlinkIfSame(path: string, dev: number, ino: number): void {
   let st: fs.Stats | undefined;

@@ -1,5 +1,5 @@
 // TemporaryDirectory: a mkdtemp directory that removes itself (dispose, cleanup(), exit).
-import { native, KIND_DIR } from './_binding';
+import { native, KIND_DIR, FLAG_HOLD } from './_binding';
 import { nativeArgs } from './create';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath, resolveNameOptions, NAME_KEYS, type CreateOptions } from './_options';
 import { removeTree, removeTreeSync, track, untrack, type Removable } from './_lifetime';
@@ -16,6 +16,24 @@ export interface TemporaryDirectoryOptions extends CreateOptions {
 /** Only this module (and the test switches) may make a TempDir: it removes whatever path it holds. */
 const INTERNAL = Symbol('securetemp.TempDir');
 
+/**
+ * A directory's handles in the addon's table: its parent's (where it was made) and its own,
+ * and its name in the parent. Null where the platform has no table (Windows): removal by path.
+ */
+interface Pinned {
+  parent: number;
+  own: number;
+  name: string;
+}
+
+function release(p: Pinned): void {
+  native.dirRelease(p.parent);
+  native.dirRelease(p.own);
+}
+
+// A TempDir dropped without cleanup (delete: false) gives its handles back when collected.
+const dropped = new FinalizationRegistry<Pinned>(release);
+
 const KEYS = [...NAME_KEYS, 'permissions', 'ignoreCleanupErrors', 'delete'] as const;
 
 export class TempDir implements Removable {
@@ -24,9 +42,10 @@ export class TempDir implements Removable {
   readonly #ignoreErrors: boolean;
   readonly #delete: boolean;
   #done = false;
+  #pinned: Pinned | null;
 
   /** @internal Use TemporaryDirectory() / TemporaryDirectorySync(). */
-  constructor(token: symbol, path: string, ignoreErrors: boolean, del: boolean) {
+  constructor(token: symbol, path: string, ignoreErrors: boolean, del: boolean, pinned: Pinned | null = null) {
     if (token !== INTERNAL) {
       throw Object.assign(new TypeError('Illegal constructor: use TemporaryDirectory() or TemporaryDirectorySync()'), {
         code: 'ERR_ILLEGAL_CONSTRUCTOR',
@@ -35,6 +54,8 @@ export class TempDir implements Removable {
     this.path = path;
     this.#ignoreErrors = ignoreErrors;
     this.#delete = del;
+    this.#pinned = pinned;
+    if (pinned !== null) dropped.register(this, pinned, this);
     if (del) track(this);
   }
 
@@ -55,6 +76,14 @@ export class TempDir implements Removable {
     return true;
   }
 
+  /** The handles, once: from now on this object gives them back itself. */
+  #takePinned(): Pinned | null {
+    const p = this.#pinned;
+    this.#pinned = null;
+    if (p !== null) dropped.unregister(this);
+    return p;
+  }
+
   /**
    * Removes the directory and everything in it, never following a link out of it.
    * Removes all it can, then throws the first failure (unless ignoreCleanupErrors).
@@ -62,19 +91,29 @@ export class TempDir implements Removable {
    */
   cleanupSync(): void {
     if (!this.#start()) return;
+    const p = this.#takePinned();
     try {
-      removeTreeSync(this.path);
+      // Through its handles: contents through its own, itself through its parent's while the
+      // name is still ours. By path only where there are none (Windows, adoptDir).
+      if (p !== null) native.removeTreeAtSync(p.parent, p.own, p.name, this.path);
+      else removeTreeSync(this.path);
     } catch (e) {
       if (!this.#ignoreErrors) throw e;
+    } finally {
+      if (p !== null) release(p);
     }
   }
 
   async cleanup(): Promise<void> {
     if (!this.#start()) return;
+    const p = this.#takePinned();
     try {
-      await removeTree(this.path);
+      if (p !== null) await native.removeTreeAt(p.parent, p.own, p.name, this.path);
+      else await removeTree(this.path);
     } catch (e) {
       if (!this.#ignoreErrors) throw e;
+    } finally {
+      if (p !== null) release(p);
     }
   }
 
@@ -102,18 +141,27 @@ function prepare(options: unknown) {
   const ignore = checkBoolean('ignoreCleanupErrors', o.ignoreCleanupErrors, false);
   const del = checkBoolean('delete', o.delete, true);
   const r = resolveNameOptions(o);
-  return { r, args: nativeArgs(r, KIND_DIR, perms), ignore, del };
+  return { r, args: nativeArgs({ ...r, flags: r.flags | FLAG_HOLD }, KIND_DIR, perms), ignore, del };
+}
+
+/** What a creation with FLAG_HOLD gives for a directory: its parent's handle and its own (0: none). */
+type HeldDir = [name: string, parent: number, own: number];
+
+function make(p: ReturnType<typeof prepare>, res: unknown): TempDir {
+  const [name, parent, own] = res as HeldDir;
+  const pinned = parent !== 0 && own !== 0 ? { parent, own, name } : null;
+  return new TempDir(INTERNAL, joinPath(p.r.dir, name), p.ignore, p.del, pinned);
 }
 
 /** A new private directory (mkdtemp) removed by cleanup(), dispose, or at exit. */
 export function TemporaryDirectorySync(options?: TemporaryDirectoryOptions): TempDir {
   const p = prepare(options);
-  return new TempDir(INTERNAL, joinPath(p.r.dir, native.createSync(...p.args)), p.ignore, p.del);
+  return make(p, native.createSync(...p.args));
 }
 
 export async function TemporaryDirectory(options?: TemporaryDirectoryOptions): Promise<TempDir> {
   const p = prepare(options);
-  return new TempDir(INTERNAL, joinPath(p.r.dir, await native.create(...p.args)), p.ignore, p.del);
+  return make(p, await native.create(...p.args));
 }
 
 /** For tests: a TempDir for an existing path. */
