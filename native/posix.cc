@@ -342,9 +342,10 @@ int st_dir_release(long long id) {
   auto it = g_dirs.find(id);
   if (it == g_dirs.end() || it->second.refs <= 0) return -EBADF;
   if (--it->second.refs == 0) {
-    // A directory that is gone (a TemporaryDirectory's own, removed) is never reused.
-    struct stat st;
-    if (it->second.own || fstat(it->second.fd, &st) < 0 || st.st_nlink == 0)
+    // A TemporaryDirectory's own handle is never reused for creation: closed with its last
+    // holder. (A removed parent's handle can never be reused either, since the stat of a path
+    // never shows its device and inode again while we hold it; it waits for the trim.)
+    if (it->second.own)
       dir_erase(it);
     else
       dir_trim(ST_IDLE_HANDLES);
