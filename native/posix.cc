@@ -563,7 +563,12 @@ int st_create(st_create_req* req) {
         // through a link, and registered like any directory handle.
         int own = retry_eintr_open(dirfd, req->name.c_str(), ST_DIR_HANDLE_FLAGS | O_NOFOLLOW, 0);
         struct stat ost;
-        if (own >= 0 && fstat(own, &ost) == 0) {
+        if (own == -EACCES) {
+          // Without O_PATH (macOS, the BSDs, the portable build) a directory made without owner
+          // read permission (permissions 0o300, a 0777 umask) cannot be opened: it is made all
+          // the same, with no handle of its own, and removed by path like before (TypeScript
+          // sees own_handle 0 and gives the parent's handle back).
+        } else if (own >= 0 && fstat(own, &ost) == 0) {
           std::lock_guard<std::mutex> lock(g_dir_mu);
           req->own_handle = dir_insert(own, ost, JoinPathPosix(req->dir, req->name));
           g_dirs[req->own_handle].own = true;

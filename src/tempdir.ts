@@ -150,6 +150,8 @@ type HeldDir = [name: string, parent: number, own: number];
 function make(p: ReturnType<typeof prepare>, res: unknown): TempDir {
   const [name, parent, own] = res as HeldDir;
   const pinned = parent !== 0 && own !== 0 ? { parent, own, name } : null;
+  // No handle of its own (off Linux, a directory we may not read): removed by path, as on Windows.
+  if (pinned === null && parent !== 0) native.dirRelease(parent);
   return new TempDir(INTERNAL, joinPath(p.r.dir, name), p.ignore, p.del, pinned);
 }
 
