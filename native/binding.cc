@@ -46,15 +46,38 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
 }
 
 // An Error shaped like Node's fs errors; `dest` for a two-path call (rename, link).
+// Why a directory failed the policy, as the message says it.
+std::string InsecureReason(int why, unsigned long uid) {
+  switch (why) {
+    case ST_INSECURE_GROUP:
+      return "group-writable without the sticky bit";
+    case ST_INSECURE_STICKY:
+      return "sticky but owned by uid " + std::to_string(uid);
+    default:
+      return "world-writable without the sticky bit";
+  }
+}
+
 Napi::Error MakeError(Napi::Env env, int rc, const char* syscall, const std::string& path,
-                      const std::string& dest = std::string()) {
+                      const std::string& dest = std::string(), const std::string& reason = std::string()) {
   if (rc == ST_EINSECURE) {
-    std::string msg = "refusing insecure temporary directory '" + path +
-                      "': it is world-writable without the sticky bit "
-                      "(pass allowInsecureDir: true to use it anyway)";
+    std::string msg = "refusing insecure temporary directory '" + path + "': it is " +
+                      (reason.empty() ? InsecureReason(ST_INSECURE_WORLD, 0) : reason) +
+                      " (pass allowInsecureDir: true to use it anyway)";
     Napi::Error e = Napi::Error::New(env, msg);
     e.Set("code", "ERR_INSECURE_TEMPDIR");
+    e.Set("reason", reason.empty() ? InsecureReason(ST_INSECURE_WORLD, 0) : reason);
     e.Set("syscall", syscall);
+    e.Set("path", path);
+    return e;
+  }
+  if (rc == ST_EREPLACED) {
+    // persist.ts's replaced(): the name no longer leads to the file the object holds.
+    Napi::Error e = Napi::Error::New(
+        env, "the temporary file '" + path +
+                 "' was replaced: that name no longer leads to the file this object holds (a temp "
+                 "cleaner or another process removed or swapped it)");
+    e.Set("code", "ERR_TEMPFILE_REPLACED");
     e.Set("path", path);
     return e;
   }
@@ -136,13 +159,29 @@ std::string CreateDir(const st_create_req& req) {
 
 Napi::Error CreateError(Napi::Env env, int rc, const st_create_req& req) {
   return MakeError(env, rc, req.syscall, JoinPath(CreateDir(req), req.err_name),
-                   rc == ST_EOUTSIDE ? req.beneath : std::string());
+                   rc == ST_EOUTSIDE ? req.beneath : std::string(),
+                   rc == ST_EINSECURE ? InsecureReason(req.insecure, req.insecure_uid) : std::string());
 }
 
 // An unnamed file: its fd. A directory: its name ([name, dev, ino] with beneath; -1 for
 // an identity the platform does not give). A named file: [fd, name].
+// With ST_FLAG_HOLD: a named file [fd, name, handle], a directory [name, handle, ownHandle]
+// (handles 0 where the platform has no table).
 Napi::Value CreateResult(Napi::Env env, const st_create_req& req) {
   if (req.kind == ST_KIND_UNNAMED) return Napi::Number::New(env, req.fd);
+  if ((req.flags & ST_FLAG_HOLD) && req.beneath.empty()) {
+    Napi::Array out = Napi::Array::New(env, 3);
+    if (req.kind == ST_KIND_DIR) {
+      out.Set(0u, Napi::String::New(env, req.name));
+      out.Set(1u, Napi::Number::New(env, (double)req.handle));
+      out.Set(2u, Napi::Number::New(env, (double)req.own_handle));
+    } else {
+      out.Set(0u, Napi::Number::New(env, req.fd));
+      out.Set(1u, Napi::String::New(env, req.name));
+      out.Set(2u, Napi::Number::New(env, (double)req.handle));
+    }
+    return out;
+  }
   if (req.kind == ST_KIND_DIR && !req.beneath.empty()) {
     Napi::Array out = Napi::Array::New(env, 3);
     out.Set(0u, Napi::String::New(env, req.name));
@@ -242,6 +281,52 @@ Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
   w->req.path = info[0].As<Napi::String>().Utf8Value();
   w->Queue();
   return deferred.Promise();
+}
+
+// ---- the directory handle table ----------------------------------------------------
+
+Napi::Value DirRelease(const Napi::CallbackInfo& info) {
+  st_dir_release((long long)Long(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value DirReleaseIdle(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), st_dir_release_idle());
+}
+
+Napi::Value DirOpenCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), st_dir_open_count());
+}
+
+// unlinkAtSync(handle, name, fd, path): path only for the message.
+Napi::Value UnlinkAtSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* syscall = "";
+  int rc = st_unlink_at((long long)Long(info, 0), Str(info, 1), Int(info, 2), &syscall);
+  if (rc < 0) MakeError(env, rc, syscall, Str(info, 3)).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// reopenAtSync(handle, name, fd, path): the new fd, or -1 when the name no longer leads to
+// the file fd holds (the caller throws ERR_TEMPFILE_REPLACED).
+Napi::Value ReopenAtSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* syscall = "";
+  int rc = st_reopen_at((long long)Long(info, 0), Str(info, 1), Int(info, 2), &syscall);
+  if (rc == ST_EREPLACED) return Napi::Number::New(env, -1);
+  if (rc < 0) {
+    MakeError(env, rc, syscall, Str(info, 3)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, rc);
+}
+
+// removeTreeAt(parent, own, name, path)
+void ReadRemoveAt(const Napi::CallbackInfo& info, st_remove_req* req) {
+  req->parent = (long long)Long(info, 0);
+  req->own = (long long)Long(info, 1);
+  req->name = Str(info, 2);
+  req->path = Str(info, 3);
 }
 
 Napi::Value TmpfileKnownUnsupported(const Napi::CallbackInfo& info) {
@@ -372,6 +457,25 @@ void ReadLinkFd(const Napi::CallbackInfo& info, st_move_req* req) {
   ReadNames(info[6], &req->names);
 }
 
+// persistAt(handle, fromName, fromPath, fd, dir, name, flags, prefix, suffix, names)
+void ReadPersistAt(const Napi::CallbackInfo& info, st_move_req* req) {
+  req->handle = (long long)Long(info, 0);
+  req->from_name = Str(info, 1);
+  req->from = Str(info, 2);
+  req->fd = Int(info, 3);
+  req->dir = Str(info, 4);
+  req->name = Str(info, 5);
+  req->flags = Int(info, 6);
+  req->prefix = Str(info, 7);
+  req->suffix = Str(info, 8);
+  ReadNames(info[9], &req->names);
+}
+
+Napi::Error PersistAtError(Napi::Env env, int rc, const st_move_req& req) {
+  if (rc == ST_EREPLACED) return MakeError(env, rc, req.syscall, req.from);
+  return MoveError(env, rc, req);
+}
+
 // atomicBegin(dir, name, prefix, suffix, flags, names, createPerms)
 void ReadBegin(const Napi::CallbackInfo& info, st_atomic_req* req) {
   req->dir = Str(info, 0);
@@ -449,6 +553,21 @@ void ReadAbort(const Napi::CallbackInfo& info, st_atomic_req* req) {
   req->tmp_name = Str(info, 3);
 }
 
+int RunRemoveAt(st_remove_req* r) {
+  st_remove_tree_at(r);
+  return r->errors ? -1 : 0;
+}
+Napi::Value NothingRemove(Napi::Env env, const st_remove_req&) { return env.Undefined(); }
+Napi::Error RemoveAtError(Napi::Env env, int, const st_remove_req& r) {
+  return Napi::Error(env, RemoveResult(env, r));
+}
+Napi::Value RemoveTreeAtSync(const Napi::CallbackInfo& i) {
+  return Call<st_remove_req>(i, false, "", RunRemoveAt, ReadRemoveAt, NothingRemove, RemoveAtError);
+}
+Napi::Value RemoveTreeAt(const Napi::CallbackInfo& i) {
+  return Call<st_remove_req>(i, true, "securetemp:remove", RunRemoveAt, ReadRemoveAt, NothingRemove, RemoveAtError);
+}
+
 Napi::Value RenameSync(const Napi::CallbackInfo& i) {
   return Call<st_move_req>(i, false, "", st_rename, ReadRename, Nothing, MoveError);
 }
@@ -460,6 +579,12 @@ Napi::Value LinkFdSync(const Napi::CallbackInfo& i) {
 }
 Napi::Value LinkFd(const Napi::CallbackInfo& i) {
   return Call<st_move_req>(i, true, "securetemp:link", st_link_fd, ReadLinkFd, Nothing, MoveError);
+}
+Napi::Value PersistAtSync(const Napi::CallbackInfo& i) {
+  return Call<st_move_req>(i, false, "", st_persist_at, ReadPersistAt, Nothing, PersistAtError);
+}
+Napi::Value PersistAt(const Napi::CallbackInfo& i) {
+  return Call<st_move_req>(i, true, "securetemp:persist", st_persist_at, ReadPersistAt, Nothing, PersistAtError);
 }
 Napi::Value AtomicBeginSync(const Napi::CallbackInfo& i) {
   return Call<st_atomic_req>(i, false, "", st_atomic_begin, ReadBegin, BeginResult, AtomicError);
@@ -571,6 +696,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("atomicWrite", Napi::Function::New(env, AtomicWrite, "atomicWrite"));
   exports.Set("atomicAbortSync", Napi::Function::New(env, AtomicAbortSync, "atomicAbortSync"));
   exports.Set("atomicAbort", Napi::Function::New(env, AtomicAbort, "atomicAbort"));
+  exports.Set("persistAtSync", Napi::Function::New(env, PersistAtSync, "persistAtSync"));
+  exports.Set("persistAt", Napi::Function::New(env, PersistAt, "persistAt"));
+  exports.Set("dirRelease", Napi::Function::New(env, DirRelease, "dirRelease"));
+  exports.Set("dirReleaseIdle", Napi::Function::New(env, DirReleaseIdle, "dirReleaseIdle"));
+  exports.Set("dirOpenCount", Napi::Function::New(env, DirOpenCount, "dirOpenCount"));
+  exports.Set("unlinkAtSync", Napi::Function::New(env, UnlinkAtSync, "unlinkAtSync"));
+  exports.Set("reopenAtSync", Napi::Function::New(env, ReopenAtSync, "reopenAtSync"));
+  exports.Set("removeTreeAtSync", Napi::Function::New(env, RemoveTreeAtSync, "removeTreeAtSync"));
+  exports.Set("removeTreeAt", Napi::Function::New(env, RemoveTreeAt, "removeTreeAt"));
   exports.Set("ATOMIC_CLOSES_FD", Napi::Boolean::New(env, ST_ATOMIC_CLOSES_FD != 0));
 #if defined(ST_POSIX_PORTABLE)
   exports.Set("PORTABLE", Napi::Boolean::New(env, true));  // binding.gyp: st_posix_portable=1

@@ -8,8 +8,18 @@
 #include <string>
 #include <vector>
 
-// The directory is world-writable without the sticky bit.
+// The directory fails the directory policy (st_dir_policy): others than its owner can add or
+// remove entries and it is not sticky, or it is sticky and owned by another user than root and
+// us. The reason is in the request's `insecure` and `insecure_uid`.
 #define ST_EINSECURE (-0x10001)
+
+// Why a directory failed the policy (st_create_req::insecure).
+enum st_insecure {
+  ST_INSECURE_NONE = 0,
+  ST_INSECURE_WORLD = 1,   // world-writable without the sticky bit
+  ST_INSECURE_GROUP = 2,   // group-writable without the sticky bit
+  ST_INSECURE_STICKY = 3,  // sticky but owned by uid N (not root, not us)
+};
 
 // An unnamed file that cannot be given a name: it was not made with O_TMPFILE
 // (unlinked after creation, or a Windows delete-on-close file). binding.cc
@@ -33,8 +43,13 @@ enum st_kind {
 };
 
 enum st_flag {
-  ST_FLAG_ALLOW_INSECURE = 1,  // skip the world-writable-without-sticky check
+  ST_FLAG_ALLOW_INSECURE = 1,  // skip the directory policy
   ST_FLAG_NO_TMPFILE = 2,      // force the create-then-unlink path for unnamed files
+  // Named file or directory: keep a reference to the directory handle it was made through
+  // (req->handle), and for a directory a handle of its own (req->own_handle), for the object
+  // to remove, persist or reopen it through later. Released with st_dir_release. Where the
+  // platform has no handle table (Windows) both stay 0 and the caller works by path.
+  ST_FLAG_HOLD = 64,
 };
 
 struct st_create_req {
@@ -62,11 +77,48 @@ struct st_create_req {
   // (has_id 0 where the platform does not give them).
   int has_id = 0;
   unsigned long long id_dev = 0, id_ino = 0;
+  // With ST_EINSECURE: why (st_insecure), and the owner for ST_INSECURE_STICKY.
+  int insecure = 0;
+  unsigned long insecure_uid = 0;
+  // With ST_FLAG_HOLD: the directory handle's id in the table (0: none), and a created
+  // directory's own handle.
+  long long handle = 0, own_handle = 0;
 };
+
+// ---- the directory handle table (issue 12) --------------------------------------
+//
+// One table per process (descriptors are per process; every worker thread shares it, under a
+// mutex). An entry is an open directory handle keyed by device and inode, with a count of the
+// objects holding it; ids, not descriptor numbers, travel through JavaScript, so a released id
+// can never name someone else's descriptor. Creation reuses the handle last opened for the
+// same path after one stat of the path shows the same device and inode. Entries nobody holds
+// stay open (at most ST_IDLE_HANDLES, least recently used closed first) and are all closed on
+// EMFILE/ENFILE before an open is tried again.
+#define ST_IDLE_HANDLES 8
+
+// Drops one reference; 0, or -EBADF for an unknown id.
+int st_dir_release(long long id);
+// Closes every handle no object holds; returns how many.
+int st_dir_release_idle(void);
+// How many handles the table holds open (held and idle), for tests.
+int st_dir_open_count(void);
+
+// The name `name` in the held directory `handle` is removed only while it is the file `fd`
+// holds (fstat(fd), fstatat(handle, name, AT_SYMLINK_NOFOLLOW), device and inode compared,
+// unlinkat(handle, name)). 0 also when it is gone or no longer ours (left alone).
+int st_unlink_at(long long handle, const std::string& name, int fd, const char** syscall);
+
+// openat(handle, name, O_RDWR|O_NOFOLLOW|O_CLOEXEC), kept only when it is the file `fd` holds:
+// the new descriptor, ST_EREPLACED, or a negative errno.
+#define ST_EREPLACED (-0x10004)
+int st_reopen_at(long long handle, const std::string& name, int fd, const char** syscall);
 
 struct st_remove_req {
   // in
   std::string path;  // absolute path of the tree's root
+  // st_remove_tree_at: the held parent and the directory's own handle (table ids), its name
+  long long parent = 0, own = 0;
+  std::string name;
   // out
   int errors = 0;          // how many removals failed
   int first_err = 0;       // the first failure
@@ -94,6 +146,11 @@ struct st_exit_entry {
 // else; ST_EXIT_EMPTY_DIR leaves a directory that is not empty (tmp's rule). 0 or a negative
 // error code, with the failing call in *syscall.
 int st_exit_remove(const st_exit_entry& e, const char** syscall);
+// A TemporaryDirectory's removal through its handles: the contents through its own handle
+// (wherever the directory is now), then the directory itself with unlinkat(parent, name,
+// AT_REMOVEDIR) only while that name still leads to it (device and inode). req->path is only
+// for messages.
+int st_remove_tree_at(st_remove_req* req);
 
 // Opens req->dir once and creates relative to that handle, retrying on EEXIST.
 int st_create(st_create_req* req);
@@ -120,7 +177,9 @@ enum st_move_flag {
 struct st_move_req {
   // in
   std::string from;  // st_rename: the source path, absolute
-  int fd = -1;       // st_link_fd: the open file
+  int fd = -1;       // st_link_fd, st_persist_at: the open file
+  long long handle = 0;    // st_persist_at: the held directory the file was made in (table id)
+  std::string from_name;   // st_persist_at: its name there
   std::string dir;   // the destination's directory, absolute
   std::string name;  // the destination's name in it
   int flags = 0;     // st_move_flag
@@ -143,6 +202,16 @@ int st_rename(st_move_req* req);
 // destination is replaced: linked to a fresh name in the directory first, then
 // renamed over it. ST_ENOTLINKABLE where the file cannot have a name again.
 int st_link_fd(st_move_req* req);
+
+// persist of a named file through the handle of the directory it was made in (issue 12).
+// Linux: the target gets exactly our inode, linked from the descriptor (ST_MOVE_NOREPLACE:
+// at the target's name, failing on any existing one; else at a fresh name renamed over the
+// target); then the old name is removed through the held handle, only while it still leads to
+// our file. Elsewhere: the old name is checked through the held handle (fstatat, device and
+// inode: ST_EREPLACED when it is not ours) and renamed relative to it (renameat; NOREPLACE:
+// renameatx_np RENAME_EXCL on macOS, else linkat + unlinkat). The target's directory is
+// opened by path (it is the caller's path).
+int st_persist_at(st_move_req* req);
 
 enum st_atomic_flag {
   // ST_FLAG_NO_TMPFILE (2) is honoured too: a named temp file, as without O_TMPFILE.

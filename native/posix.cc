@@ -84,6 +84,10 @@ int st_tmpfile_known_unsupported(void) {
 #endif
 }
 
+static std::string JoinPathPosix(const std::string& dir, const std::string& name) {
+  return !dir.empty() && dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
 static int retry_eintr_open(int dirfd, const char* name, int flags, unsigned perms) {
   int fd;
   do {
@@ -246,44 +250,314 @@ static int open_beneath(st_create_req* req) {
   return fd;
 }
 
+
+// ---- the directory handle table (core.h) ------------------------------------------
+
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+namespace {
+struct dir_slot {
+  int fd = -1;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  long refs = 0;
+  unsigned long long used = 0;  // the table's clock when last acquired (least recently used goes first)
+  std::string path;             // the path it was last opened or confirmed for
+  bool own = false;             // a TemporaryDirectory's own handle: closed with its last holder
+};
+std::mutex g_dir_mu;
+std::unordered_map<long long, dir_slot> g_dirs;
+std::map<std::pair<dev_t, ino_t>, long long> g_dir_by_id;
+std::unordered_map<std::string, long long> g_dir_by_path;
+long long g_dir_next = 1;
+unsigned long long g_dir_clock = 0;
+
+// Under g_dir_mu: forgets entry `it` and closes its handle.
+void dir_erase(std::unordered_map<long long, dir_slot>::iterator it) {
+  g_dir_by_id.erase({it->second.dev, it->second.ino});
+  auto p = g_dir_by_path.find(it->second.path);
+  if (p != g_dir_by_path.end() && p->second == it->first) g_dir_by_path.erase(p);
+  close(it->second.fd);
+  g_dirs.erase(it);
+}
+
+// Under g_dir_mu: closes idle handles beyond `keep`, least recently used first.
+int dir_trim(size_t keep) {
+  int closed = 0;
+  for (;;) {
+    size_t idle = 0;
+    auto oldest = g_dirs.end();
+    for (auto it = g_dirs.begin(); it != g_dirs.end(); ++it) {
+      if (it->second.refs > 0) continue;
+      idle++;
+      if (oldest == g_dirs.end() || it->second.used < oldest->second.used) oldest = it;
+    }
+    if (idle <= keep) return closed;
+    dir_erase(oldest);
+    closed++;
+  }
+}
+
+// Under g_dir_mu: the handle for `fd`'s directory, registered (or, when the table already
+// holds that directory, `fd` closed and the held one used), one reference taken.
+long long dir_insert(int fd, const struct stat& st, const std::string& path) {
+  long long id;
+  auto known = g_dir_by_id.find({st.st_dev, st.st_ino});
+  if (known != g_dir_by_id.end()) {
+    close(fd);
+    id = known->second;
+  } else {
+    id = g_dir_next++;
+    dir_slot& d = g_dirs[id];
+    d.fd = fd;
+    d.dev = st.st_dev;
+    d.ino = st.st_ino;
+    g_dir_by_id[{st.st_dev, st.st_ino}] = id;
+  }
+  dir_slot& d = g_dirs[id];
+  d.refs++;
+  d.used = ++g_dir_clock;
+  if (d.path != path) {
+    auto p = g_dir_by_path.find(d.path);
+    if (p != g_dir_by_path.end() && p->second == id) g_dir_by_path.erase(p);
+    d.path = path;
+  }
+  g_dir_by_path[path] = id;
+  dir_trim(ST_IDLE_HANDLES);
+  return id;
+}
+
+// The descriptor of a held id (-1: unknown). The caller holds a reference, so it stays open.
+int dir_fd(long long id) {
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  auto it = g_dirs.find(id);
+  return it == g_dirs.end() ? -1 : it->second.fd;
+}
+}  // namespace
+
+// An open that failed for want of descriptors is tried again once the idle handles are closed.
+static int open_dir_retry(const char* path, int flags) {
+  int fd = retry_eintr_open(AT_FDCWD, path, flags, 0);
+  if ((fd == -EMFILE || fd == -ENFILE) && st_dir_release_idle() > 0) fd = retry_eintr_open(AT_FDCWD, path, flags, 0);
+  return fd;
+}
+
+int st_dir_release(long long id) {
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  auto it = g_dirs.find(id);
+  if (it == g_dirs.end() || it->second.refs <= 0) return -EBADF;
+  if (--it->second.refs == 0) {
+    // A TemporaryDirectory's own handle is never reused for creation: closed with its last
+    // holder. (A removed parent's handle can never be reused either, since the stat of a path
+    // never shows its device and inode again while we hold it; it waits for the trim.)
+    if (it->second.own)
+      dir_erase(it);
+    else
+      dir_trim(ST_IDLE_HANDLES);
+  }
+  return 0;
+}
+
+int st_dir_release_idle(void) {
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  return dir_trim(0);
+}
+
+int st_dir_open_count(void) {
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  return (int)g_dirs.size();
+}
+
+// A handle of the directory `path` leads to now, one reference taken (*id), and its fstat
+// (*st: the policy is checked on the handle creation goes through). A handle already in the
+// table for this path is reused when one stat of the path shows the same device and inode;
+// else the path is opened (and a handle the table holds for that directory under another
+// path is used instead of the new one). Negative errno with *syscall.
+static int dir_acquire(const std::string& path, long long* id, int* fd, struct stat* st, const char** syscall) {
+  struct stat ps;
+  if (stat(path.c_str(), &ps) < 0) {
+    *syscall = "open";  // what opening it would have said
+    return -errno;
+  }
+  if (!S_ISDIR(ps.st_mode)) {
+    *syscall = "open";
+    return -ENOTDIR;
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_dir_mu);
+    auto p = g_dir_by_path.find(path);
+    if (p != g_dir_by_path.end()) {
+      dir_slot& d = g_dirs[p->second];
+      if (d.dev == ps.st_dev && d.ino == ps.st_ino) {
+        d.refs++;
+        d.used = ++g_dir_clock;
+        *id = p->second;
+        *fd = d.fd;
+      }
+    }
+  }
+  if (*fd >= 0) {
+    if (fstat(*fd, st) < 0) {
+      *syscall = "fstat";
+      int e = -errno;
+      st_dir_release(*id);
+      *id = 0;
+      *fd = -1;
+      return e;
+    }
+    return 0;
+  }
+  int nfd = open_dir_retry(path.c_str(), ST_DIR_HANDLE_FLAGS);
+  if (nfd < 0) {
+    *syscall = "open";
+    return nfd;
+  }
+  if (fstat(nfd, st) < 0) {
+    *syscall = "fstat";
+    int e = -errno;
+    close(nfd);
+    return e;
+  }
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  *id = dir_insert(nfd, *st, path);
+  *fd = g_dirs[*id].fd;
+  return 0;
+}
+
+int st_unlink_at(long long handle, const std::string& name, int fd, const char** syscall) {
+  int dirfd = dir_fd(handle);
+  if (dirfd < 0) {
+    *syscall = "unlink";
+    return -EBADF;
+  }
+  struct stat ours, there;
+  if (fstat(fd, &ours) < 0) {
+    *syscall = "fstat";
+    return -errno;
+  }
+  if (fstatat(dirfd, name.c_str(), &there, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return 0;  // already gone
+    *syscall = "stat";
+    return -errno;
+  }
+  if (there.st_dev != ours.st_dev || there.st_ino != ours.st_ino) return 0;  // not ours any more
+  if (unlinkat(dirfd, name.c_str(), 0) < 0 && errno != ENOENT) {
+    *syscall = "unlink";
+    return -errno;
+  }
+  return 0;
+}
+
+int st_reopen_at(long long handle, const std::string& name, int fd, const char** syscall) {
+  int dirfd = dir_fd(handle);
+  *syscall = "open";
+  if (dirfd < 0) return -EBADF;
+  struct stat ours, got;
+  if (fstat(fd, &ours) < 0) {
+    *syscall = "fstat";
+    return -errno;
+  }
+  int nfd = retry_eintr_open(dirfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (nfd == -ELOOP) return ST_EREPLACED;  // a link where ours was
+  if (nfd < 0) return nfd;
+  if (fstat(nfd, &got) < 0 || got.st_dev != ours.st_dev || got.st_ino != ours.st_ino) {
+    close(nfd);
+    return ST_EREPLACED;
+  }
+  return nfd;
+}
+
+// The directory policy, one for every creator (TemporaryFile included): a directory is
+// trusted when nobody but its owner can add or remove entries (not group- or world-writable),
+// or when it is sticky and owned by root or by us. Else ST_EINSECURE, the reason in req.
+static int dir_policy(const struct stat& st, st_create_req* req) {
+  if (!(st.st_mode & (S_IWGRP | S_IWOTH))) return 0;
+  if (st.st_mode & S_ISVTX) {
+    if (st.st_uid == 0 || st.st_uid == geteuid()) return 0;
+    req->insecure = ST_INSECURE_STICKY;
+    req->insecure_uid = (unsigned long)st.st_uid;
+  } else {
+    req->insecure = (st.st_mode & S_IWOTH) ? ST_INSECURE_WORLD : ST_INSECURE_GROUP;
+  }
+  return ST_EINSECURE;
+}
+
 int st_create(st_create_req* req) {
   const bool beneath = !req->beneath.empty();
 #if defined(ST_HAVE_O_TMPFILE)
   // A file that never has a name needs no directory handle: nobody can rename,
-  // replace or unlink what has no name, so there is no race to close and the
-  // world-writable check (which guards names) does not apply. One system call.
+  // replace or unlink what has no name, so there is no race to close. The directory
+  // policy still applies (the same answer on every platform), from a stat of the path:
+  // with no name to attack, which directory the verdict came from cannot be exploited.
   // (Not with `beneath`: where it is made must be proven first.)
-  if (req->kind == ST_KIND_UNNAMED && !beneath) {
+  if (req->kind == ST_KIND_UNNAMED && !beneath && !(req->flags & ST_FLAG_NO_TMPFILE) &&
+      !g_tmpfile_unsupported.load(std::memory_order_relaxed)) {
+    if (!(req->flags & ST_FLAG_ALLOW_INSECURE)) {
+      struct stat st;
+      int rc = 0;
+      if (stat(req->dir.c_str(), &st) < 0) {
+        rc = -errno;
+        req->syscall = "stat";
+      } else if (!S_ISDIR(st.st_mode)) {
+        rc = -ENOTDIR;
+        req->syscall = "open";
+      } else if ((rc = dir_policy(st, req)) < 0) {
+        req->syscall = "stat";
+      }
+      if (rc < 0) {
+        req->err_name.clear();
+        return rc;
+      }
+    }
     int rc = try_o_tmpfile(req, AT_FDCWD, req->dir.c_str());
     if (rc == 1) return 0;
     if (rc < 0) return rc;
     req->flags |= ST_FLAG_NO_TMPFILE;  // the general path below falls back directly
   }
 #endif
-  int dirfd = beneath ? open_beneath(req) : retry_eintr_open(AT_FDCWD, req->dir.c_str(), ST_DIR_HANDLE_FLAGS, 0);
+  // Not `beneath`: a handle from the table (its own fstat is the policy's). With `beneath`:
+  // a handle of its own, proven inside the root, closed at the end.
+  long long id = 0;
+  int dirfd = -1;
+  struct stat dst;
+  int rc = 0;
+  if (beneath) {
+    dirfd = open_beneath(req);
+    if (dirfd >= 0 && fstat(dirfd, &dst) < 0) {
+      rc = -errno;
+      req->syscall = "fstat";
+      close(dirfd);
+      dirfd = rc;
+    }
+  } else {
+    rc = dir_acquire(req->dir, &id, &dirfd, &dst, &req->syscall);
+    if (rc < 0) dirfd = rc;
+  }
   if (dirfd < 0) {
-    if (!beneath) req->syscall = "open";
     req->err_name.clear();
     return dirfd;
   }
-  int rc = 0;
-  if (!(req->flags & ST_FLAG_ALLOW_INSECURE)) {
-    struct stat st;
-    if (fstat(dirfd, &st) < 0) {
-      rc = -errno;
-      req->syscall = "fstat";
-    } else if (!S_ISDIR(st.st_mode)) {
-      rc = -ENOTDIR;
-      req->syscall = "open";
-    } else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-      rc = ST_EINSECURE;
-      req->syscall = "fstat";
-    }
-    if (rc < 0) {
-      req->err_name.clear();
+  // Gives back what this call took: the table's reference, or the handle of its own.
+  auto done = [&](int r) {
+    if (beneath)
       close(dirfd);
-      return rc;
-    }
+    else if (r < 0 || !(req->flags & ST_FLAG_HOLD) || req->kind == ST_KIND_UNNAMED)
+      st_dir_release(id);
+    else
+      req->handle = id;
+    return r;
+  };
+  if (!S_ISDIR(dst.st_mode)) {
+    req->syscall = "open";
+    req->err_name.clear();
+    return done(-ENOTDIR);
+  }
+  if (!(req->flags & ST_FLAG_ALLOW_INSECURE) && (rc = dir_policy(dst, req)) < 0) {
+    req->syscall = "fstat";
+    req->err_name.clear();
+    return done(rc);
   }
   switch (req->kind) {
     case ST_KIND_FILE:
@@ -291,6 +565,28 @@ int st_create(st_create_req* req) {
       break;
     case ST_KIND_DIR:
       rc = st_retry(req, create_dir_step, &dirfd);
+      if (rc == 0 && !beneath && (req->flags & ST_FLAG_HOLD)) {
+        // Its own handle, for its removal: opened from the one it was made through, never
+        // through a link, and registered like any directory handle.
+        int own = retry_eintr_open(dirfd, req->name.c_str(), ST_DIR_HANDLE_FLAGS | O_NOFOLLOW, 0);
+        struct stat ost;
+        if (own == -EACCES) {
+          // Without O_PATH (macOS, the BSDs, the portable build) a directory made without owner
+          // read permission (permissions 0o300, a 0777 umask) cannot be opened: it is made all
+          // the same, with no handle of its own, and removed by path like before (TypeScript
+          // sees own_handle 0 and gives the parent's handle back).
+        } else if (own >= 0 && fstat(own, &ost) == 0) {
+          std::lock_guard<std::mutex> lock(g_dir_mu);
+          req->own_handle = dir_insert(own, ost, JoinPathPosix(req->dir, req->name));
+          g_dirs[req->own_handle].own = true;
+        } else {
+          rc = own < 0 ? own : -errno;
+          req->syscall = "open";
+          req->err_name = req->name;
+          if (own >= 0) close(own);
+          unlinkat(dirfd, req->name.c_str(), AT_REMOVEDIR);  // nothing half-made is handed back
+        }
+      }
       if (rc == 0 && beneath) {
         // Its identity, from the proven handle: the caller's later removal by path can
         // check that the path still leads to it.
@@ -318,8 +614,7 @@ int st_create(st_create_req* req) {
       rc = -EINVAL;
       req->syscall = "open";
   }
-  close(dirfd);
-  return rc;
+  return done(rc);
 }
 
 // ---- tree removal ------------------------------------------------------------
@@ -355,7 +650,19 @@ struct rm_entry {
   bool known_dir = false;  // readdir's d_type says directory
   bool emptied = false;    // it was opened and emptied: its rmdir is next
   int attempt = 0, fixed_parent = 0, fixed_child = 0, refills = 0, errors_before = 0;
+  // A TemporaryDirectory's own root (st_remove_tree_at): the name is acted on only while it
+  // leads to this directory (device and inode); never unlinked as a file.
+  bool pinned = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
 };
+
+// A pinned entry's name still leads to it: 1, 0 (gone, or another object now), or -errno.
+static int pinned_is_ours(int dirfd, const rm_entry* e) {
+  struct stat st;
+  if (fstatat(dirfd, e->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : -errno;
+  return st.st_dev == e->dev && st.st_ino == e->ino ? 1 : 0;
+}
 
 struct rm_level {
   int fd = -1;  // the directory's handle; -1 while closed (kHeldLevels above it are open)
@@ -491,6 +798,11 @@ static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
   const char* name = e->name.c_str();
   if (e->emptied) {
     e->emptied = false;
+    if (e->pinned) {
+      int ours = pinned_is_ours(dirfd, e);
+      if (ours < 0) record(w, ours, "stat", n, name);
+      if (ours <= 0) return true;  // moved away or replaced: emptied, left where it is
+    }
     if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return true;
     int err = errno;
     if (err == ENOENT) return true;
@@ -513,7 +825,7 @@ static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
     // A directory (as readdir's d_type says) skips the unlink that would fail; if it was
     // swapped for something else since, opening it O_DIRECTORY|O_NOFOLLOW fails and we
     // come back here without the hint.
-    if (!e->known_dir || e->attempt > 0) {
+    if (!e->pinned && (!e->known_dir || e->attempt > 0)) {
       if (unlinkat(dirfd, name, 0) == 0) return true;
       err = errno;
     }
@@ -530,6 +842,15 @@ static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
       return true;
     }
     int fd = retry_eintr_open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (e->pinned) {
+      // Refilled while it was emptied: opened again by name, kept only if it is ours.
+      struct stat st;
+      if (fd == -ENOENT || fd == -ELOOP || fd == -ENOTDIR) return true;
+      if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != e->dev || st.st_ino != e->ino)) {
+        close(fd);
+        return true;
+      }
+    }
     if (fd < 0) {
       err = -fd;
       if (err == ENOENT) return true;
@@ -598,11 +919,18 @@ static bool reopen_below(rm_walk& w) {
   return true;
 }
 
-static void remove_walk(rm_walk& w, int pfd, rm_entry cur) {
+// `first`: the root already opened (its handle, its entry marked emptied): its contents are
+// walked from it, and its own rmdir comes last, as for any directory.
+static void remove_walk(rm_walk& w, int pfd, rm_entry cur, int first = -1) {
   for (;;) {
     int child = -1;
     int dirfd = w.levels.empty() ? pfd : w.levels.back().fd;
-    if (!entry_step(w, dirfd, &cur, &child)) {
+    bool opened = first >= 0;
+    if (opened) {
+      child = first;
+      first = -1;
+    }
+    if (opened || !entry_step(w, dirfd, &cur, &child)) {
       push_level(w, child, &cur);
       const char* syscall = "";
       int rc = read_names(child, &w.levels.back().names, &syscall);
@@ -662,6 +990,54 @@ int st_remove_tree(st_remove_req* req) {
   for (const rm_level& l : w.levels)
     if (l.fd >= 0) close(l.fd);
   close(pfd);
+  return req->first_err;
+}
+
+int st_remove_tree_at(st_remove_req* req) {
+  int pfd = dir_fd(req->parent), own = dir_fd(req->own);
+  if (pfd < 0 || own < 0) {
+    record_path(req, -EBADF, "open", req->path);
+    return req->first_err;
+  }
+  struct stat ost;
+  if (fstat(own, &ost) < 0) {
+    record_path(req, -errno, "fstat", req->path);
+    return req->first_err;
+  }
+  // A handle we may read, of the directory itself ("." from its own handle: no path). One
+  // we may not read (0000, not root) is given owner rwx through its handle first.
+  int rd = retry_eintr_open(own, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (rd == -EACCES) {
+    int ch = fchmod(own, (ost.st_mode & 07777) | S_IRWXU) == 0 ? 0 : -errno;
+#if defined(O_PATH) && !defined(ST_POSIX_PORTABLE)
+    if (ch == -EBADF) {  // an O_PATH handle: through /proc/self/fd, which is the handle itself
+      char proc[48];
+      snprintf(proc, sizeof proc, "/proc/self/fd/%d", own);
+      ch = chmod(proc, (ost.st_mode & 07777) | S_IRWXU) == 0 ? 0 : -errno;
+    }
+#endif
+    if (ch == 0) rd = retry_eintr_open(own, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  }
+  if (rd < 0) {
+    record_path(req, rd, "open", req->path);
+    return req->first_err;
+  }
+  std::string parent = req->path;
+  while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+  size_t slash = parent.rfind('/');
+  rm_walk w;
+  w.req = req;
+  w.top = slash == std::string::npos || slash == 0 ? "" : parent.substr(0, slash);
+  rm_entry root;
+  root.name = req->name;
+  root.fixed_parent = 1;  // the directory the tree is in is not ours to change
+  root.pinned = true;
+  root.dev = ost.st_dev;
+  root.ino = ost.st_ino;
+  root.emptied = true;
+  remove_walk(w, pfd, std::move(root), rd);
+  for (const rm_level& l : w.levels)
+    if (l.fd >= 0) close(l.fd);
   return req->first_err;
 }
 
@@ -810,6 +1186,117 @@ int st_link_fd(st_move_req* req) {
     }
   }
   close(dirfd);
+  return rc;
+}
+
+int st_persist_at(st_move_req* req) {
+  const std::string to = join_name(req->dir, req->name);
+  req->err_path = to;
+  int held = dir_fd(req->handle);
+  if (held < 0) {
+    req->syscall = "rename";
+    return -EBADF;
+  }
+  struct stat ours, there;
+  if (fstat(req->fd, &ours) < 0) {
+    req->syscall = "fstat";
+    return -errno;
+  }
+  // The old name must still be ours, whichever way the file is moved.
+  if (fstatat(held, req->from_name.c_str(), &there, AT_SYMLINK_NOFOLLOW) < 0 || there.st_dev != ours.st_dev ||
+      there.st_ino != ours.st_ino) {
+    req->syscall = "rename";
+    return ST_EREPLACED;
+  }
+  int tdir = open_dir_retry(req->dir.c_str(), ST_DIR_HANDLE_FLAGS);
+  if (tdir < 0) {
+    req->syscall = "open";
+    req->err_path = req->dir;
+    return tdir;
+  }
+  struct stat hst, tst;
+  // The target is the very entry the file has: nothing to do (a rename onto itself).
+  if (fstat(held, &hst) == 0 && fstat(tdir, &tst) == 0 && hst.st_dev == tst.st_dev && hst.st_ino == tst.st_ino &&
+      req->from_name == req->name) {
+    close(tdir);
+    if (req->flags & ST_MOVE_NOREPLACE) {
+      req->syscall = "rename";
+      return -EEXIST;
+    }
+    return 0;
+  }
+  int rc = 0;
+#if defined(ST_HAVE_LINK_FD)
+  if (req->flags & ST_MOVE_NOREPLACE) {
+    rc = link_fd_at(req->fd, tdir, req->name.c_str());
+    if (rc < 0) {
+      // Reported as the rename it stands for (renameat2 RENAME_NOREPLACE): old -> target.
+      req->syscall = "rename";
+      req->err_path = req->from;
+      req->err_dest = to;
+    }
+  } else {
+    std::string tmp, err_name;
+    rc = link_fresh(req->fd, tdir, req->dir, req->prefix, req->suffix, req->names, &tmp, &req->syscall, &err_name);
+    if (rc == -EXDEV) {
+      req->syscall = "rename";
+      req->err_path = req->from;
+      req->err_dest = to;
+    } else if (rc < 0) {
+      req->err_path = join_name(req->dir, err_name);
+    } else if (renameat(tdir, tmp.c_str(), tdir, req->name.c_str()) < 0) {
+      rc = -errno;
+      req->syscall = "rename";
+      req->err_path = join_name(req->dir, tmp);
+      req->err_dest = to;
+      if (unlinkat(tdir, tmp.c_str(), 0) < 0) req->leftover = join_name(req->dir, tmp);
+    } else {
+      // Renamed onto another link of our own file: rename() does nothing then, and the fresh
+      // name stays; it goes (only while it is ours).
+      struct stat st;
+      if (fstatat(tdir, tmp.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == ours.st_dev && st.st_ino == ours.st_ino)
+        unlinkat(tdir, tmp.c_str(), 0);
+    }
+  }
+  if (rc == ST_ENOTLINKABLE) rc = -ENOTSUP;
+  if (rc == 0) {
+    // The target has our inode; the old name goes, through the held handle, only if ours.
+    const char* sc = "";
+    int u = st_unlink_at(req->handle, req->from_name, req->fd, &sc);
+    if (u < 0) {
+      // Persisted all the same: the target is ours. The old name stays as a second link.
+      req->leftover = req->from_name;
+    }
+  }
+#else
+  req->syscall = "rename";
+  req->err_path = req->from;
+  req->err_dest = to;
+  if (!(req->flags & ST_MOVE_NOREPLACE)) {
+    if (renameat(held, req->from_name.c_str(), tdir, req->name.c_str()) < 0) rc = -errno;
+  } else {
+#if defined(__APPLE__) && defined(RENAME_EXCL)
+    if (renameatx_np(held, req->from_name.c_str(), tdir, req->name.c_str(), RENAME_EXCL) == 0) {
+      close(tdir);
+      return 0;
+    }
+    if (errno != ENOTSUP && errno != EINVAL) {
+      rc = -errno;
+      close(tdir);
+      return rc;
+    }
+#endif
+    if (linkat(held, req->from_name.c_str(), tdir, req->name.c_str(), 0) < 0) {
+      rc = -errno;
+      req->syscall = "link";
+    } else if (unlinkat(held, req->from_name.c_str(), 0) < 0) {
+      rc = -errno;
+      req->syscall = "unlink";
+      if (unlinkat(tdir, req->name.c_str(), 0) < 0) req->leftover = to;
+    }
+  }
+#endif
+  close(tdir);
   return rc;
 }
 

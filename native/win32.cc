@@ -1350,4 +1350,31 @@ int st_exit_remove(const st_exit_entry& e, const char** syscall) {
   if (rc == UV_ENOTEMPTY && e.kind == ST_EXIT_EMPTY_DIR) return 0;
   if (rc < 0) *syscall = e.kind == ST_EXIT_FILE ? "unlink" : "rmdir";
   return rc;
+// ---- the directory handle table (core.h) ----------------------------------------
+//
+// Not on Windows (yet): st_create never fills req->handle, so the TypeScript layer removes,
+// persists and reopens by path there, as before (its directory handle is held only during
+// each call; see SECURITY.md). These are never reached with a handle.
+int st_dir_release(long long) { return 0; }
+int st_dir_release_idle(void) { return 0; }
+int st_dir_open_count(void) { return 0; }
+int st_unlink_at(long long, const std::string&, int, const char** syscall) {
+  *syscall = "unlink";
+  return UV_ENOSYS;
+}
+int st_reopen_at(long long, const std::string&, int, const char** syscall) {
+  *syscall = "open";
+  return UV_ENOSYS;
+}
+int st_remove_tree_at(st_remove_req* req) {
+  req->errors = 1;
+  req->first_err = UV_ENOSYS;
+  req->syscall = "rmdir";
+  req->err_path = req->path;
+  return UV_ENOSYS;
+}
+int st_persist_at(st_move_req* req) {
+  req->syscall = "rename";
+  req->err_path = req->from;
+  return UV_ENOSYS;
 }

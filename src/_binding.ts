@@ -12,6 +12,8 @@ export type Kind = typeof KIND_FILE | typeof KIND_DIR | typeof KIND_UNNAMED;
 
 export const FLAG_ALLOW_INSECURE = 1;
 export const FLAG_NO_TMPFILE = 2;
+/** Named file or directory: keep the directory handle it was made through (and a directory's own). */
+export const FLAG_HOLD = 64;
 /** writeFileAtomic: fsync the file before the rename and the directory after it. */
 export const FLAG_FSYNC = 4;
 /** Out of atomicBegin: the directory could only be opened without read access (no fsync). */
@@ -45,6 +47,19 @@ export type CreateArgs<K extends Kind> = readonly [
 export type RenameArgs = readonly [from: string, dir: string, name: string, flags: number];
 
 export type LinkFdArgs = readonly [
+  fd: number,
+  dir: string,
+  name: string,
+  flags: number,
+  prefix: string,
+  suffix: string,
+  names: string[] | null,
+];
+
+export type PersistAtArgs = readonly [
+  handle: number,
+  fromName: string,
+  fromPath: string,
   fd: number,
   dir: string,
   name: string,
@@ -96,6 +111,22 @@ export interface Native {
   /** Removes a tree without following links; throws the first failure (with `errors`: how many). */
   removeTreeSync(path: string): void;
   removeTree(path: string): Promise<void>;
+  /** A TemporaryDirectory's removal through its handles (core.h st_remove_tree_at); path only for messages. */
+  removeTreeAtSync(parent: number, own: number, name: string, path: string): void;
+  removeTreeAt(parent: number, own: number, name: string, path: string): Promise<void>;
+  /** persist of a named file through its held directory handle (core.h st_persist_at). */
+  persistAtSync(...args: PersistAtArgs): void;
+  persistAt(...args: PersistAtArgs): Promise<void>;
+  /** Drops one reference to a held directory handle. */
+  dirRelease(handle: number): void;
+  /** Closes the handles no object holds; how many. */
+  dirReleaseIdle(): number;
+  /** Directory handles the table holds open. */
+  dirOpenCount(): number;
+  /** Unlinks name in the held directory only while it is the file fd holds; path only for messages. */
+  unlinkAtSync(handle: number, name: string, fd: number, path: string): void;
+  /** openat(handle, name, O_RDWR|O_NOFOLLOW), kept only if it is fd's file: the new fd, or -1. */
+  reopenAtSync(handle: number, name: string, fd: number, path: string): number;
   randomChars(n: number): string;
   /** A worker's object, removed when the process exits (kind: EXIT_*; dev -1: no identity check). */
   removeAtProcessExit(kind: number, path: string, dev: number, ino: number): void;

@@ -28,4 +28,8 @@ export const internals = {
   get portableBuild(): boolean {
     return native.PORTABLE === true;
   },
+  /** Directory handles the process-wide table holds open (held and idle). */
+  dirHandles: (): number => native.dirOpenCount(),
+  /** Closes the idle directory handles (tests that count descriptors or unmount). */
+  releaseIdleDirHandles: (): number => native.dirReleaseIdle(),
 };

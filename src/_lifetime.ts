@@ -4,7 +4,7 @@
 // is registered (no side effects at import).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { addonLoaded, native } from './_binding';
+import { native } from './_binding';
 import { invalidArgValue } from './_errors';
 import { isMainThread } from 'node:worker_threads';
 
@@ -157,7 +157,13 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
       if (process.listeners(sig).some((l) => l !== handler && !isOurs(l))) return;
       cleanupAll();
       // What workers handed over: the re-raised signal ends the process without atexit.
-      if (addonLoaded()) native.removeHandedOverNow(); // nothing handed over without the addon
+      // (A worker may have loaded the addon when this thread never did: loaded here then; if it
+      // cannot be loaded, nobody can have handed anything over.)
+      try {
+        native.removeHandedOverNow();
+      } catch {
+        // no addon for this platform: nothing was handed over
+      }
       for (const [s, h] of signalHandlers) process.removeListener(s, h);
       signalHandlers.clear();
       // No listener left: the signal's default action applies, and the process dies of it.
@@ -179,6 +185,19 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
       signalHandlers.delete(sig);
     }
   };
+}
+
+/** A directory handle held in the addon's table (0: none, the platform has no table) and a name in it. */
+export interface DirRef {
+  handle: number;
+  name: string;
+}
+
+/** Gives back the object's reference to its directory handle (once). */
+export function releaseDir(s: { dir: DirRef | null }): void {
+  const d = s.dir;
+  s.dir = null;
+  if (d !== null && d.handle !== 0) native.dirRelease(d.handle);
 }
 
 /** Unlinks `path` if it is still the file `fd` refers to / was (dev+ino), so a replacement is left alone. */

@@ -17,7 +17,10 @@ export interface NameOptions {
 }
 
 export interface CreateOptions extends NameOptions {
-  /** Use a directory that is world-writable without the sticky bit (refused by default). */
+  /**
+   * Use a directory others than its owner can add entries to (world- or group-writable without
+   * the sticky bit, or sticky but owned by another user than root and you): refused by default.
+   */
   allowInsecureDir?: boolean;
 }
 

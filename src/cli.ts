@@ -61,8 +61,10 @@ Exit status: 0 on success, 1 on failure (with a message on stderr unless -q).
 With --cleanup-after: COMMAND's exit status (its signal when it was killed by
 one; 127 when it cannot be found, 126 when it cannot be run; 1 when it
 succeeded but the removal failed).
-Unlike GNU mktemp, a world-writable directory without the sticky bit is refused:
-anyone could rename or replace what is created there.
+Unlike GNU mktemp, a directory where others than its owner can add or remove
+entries is refused unless it is sticky and owned by root or by you (world- or
+group-writable without the sticky bit, sticky but owned by another user):
+they could rename or replace what is created there.
 `;
 
 function version(): string {
@@ -260,8 +262,8 @@ function make(o: Options, t: Template): string | null {
     if (err.code === 'ERR_INSECURE_TEMPDIR') {
       const dir = t.dir.replace(/\/+$/, '') || '/';
       warn(
-        `refusing to create a ${what} in '${dir}': it is world-writable without the sticky bit, so anyone ` +
-          `could rename or replace what is created there (give a safe directory with -p or TMPDIR)`,
+        `refusing to create a ${what} in '${dir}': it is ${(err as { reason?: string }).reason ?? 'world-writable without the sticky bit'}, so ` +
+          `others could rename or replace what is created there (give a safe directory with -p or TMPDIR)`,
       );
     } else {
       warn(`failed to create ${what} via template '${t.path}': ${reason(e)}`);

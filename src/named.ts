@@ -1,10 +1,10 @@
 // NamedTemporaryFile: a TempFile with a visible path, removed on close, on garbage
 // collection and at exit when delete is true.
 import * as fs from 'node:fs';
-import { native, KIND_FILE } from './_binding';
+import { native, KIND_FILE, FLAG_HOLD } from './_binding';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath } from './_options';
 import { fileArgs, nativeArgs, FILE_KEYS, type FileArgs, type TemporaryFileOptions } from './create';
-import { EXIT_FILE, track, unlinkIfSame, untrack, type Removable } from './_lifetime';
+import { EXIT_FILE, track, unlinkIfSame, untrack, type DirRef, type Removable } from './_lifetime';
 import { onPersist } from './persist';
 import { TempFile, type FileState } from './tempfile';
 
@@ -17,9 +17,21 @@ export interface NamedTemporaryFileOptions extends TemporaryFileOptions {
 
 const KEYS = [...FILE_KEYS, 'delete', 'permissions'] as const;
 
-/** Removes the file the state names, if that name still leads to the file the descriptor holds. */
+/** What a creation with FLAG_HOLD gives for a named file: its directory's handle too (0: none). */
+type HeldFile = [fd: number, name: string, handle: number];
+
+/**
+ * Removes the file the state names, if that name still leads to the file the descriptor holds:
+ * through the handle of the directory it was made in (fstatat, device and inode, unlinkat), so
+ * the path is never resolved again. By path (lstat, then unlink) only where there is no handle
+ * table (Windows).
+ */
 function removeNamed(s: FileState): void {
   if (s.path === null || s.fd < 0) return;
+  if (s.dir !== null && s.dir.handle !== 0) {
+    native.unlinkAtSync(s.dir.handle, s.dir.name, s.fd, s.path);
+    return;
+  }
   const st = fs.fstatSync(s.fd);
   unlinkIfSame(s.path, st.dev, st.ino);
 }
@@ -29,16 +41,19 @@ function prepare(options: unknown) {
   const del = checkBoolean('delete', o.delete, true);
   const perms = checkPermissions(o.permissions, 0o600);
   const f = fileArgs(o);
-  return { f, del, args: nativeArgs(f.r, KIND_FILE, perms) };
+  // The file keeps the handle of its directory (FLAG_HOLD).
+  return { f, del, args: nativeArgs({ ...f.r, flags: f.r.flags | FLAG_HOLD }, KIND_FILE, perms) };
 }
 
-function make(f: FileArgs, del: boolean, fd: number, name: string): TempFile {
+function make(f: FileArgs, del: boolean, fd: number, name: string, handle: number): TempFile {
   const path = joinPath(f.r.dir, name);
   let removable: Removable | null = null;
   let handedOver = false;
+  const dir: DirRef | null = handle !== 0 ? { handle, name } : null;
   const file = new TempFile({
     fd,
     path,
+    dir,
     mode: f.mode,
     info: f.info,
     bufsize: f.bufsize,
@@ -76,12 +91,12 @@ function make(f: FileArgs, del: boolean, fd: number, name: string): TempFile {
  */
 export function NamedTemporaryFileSync(options?: NamedTemporaryFileOptions): TempFile {
   const p = prepare(options);
-  const [fd, name] = native.createSync(...p.args);
-  return make(p.f, p.del, fd, name);
+  const [fd, name, handle] = native.createSync(...p.args) as unknown as HeldFile;
+  return make(p.f, p.del, fd, name, handle);
 }
 
 export async function NamedTemporaryFile(options?: NamedTemporaryFileOptions): Promise<TempFile> {
   const p = prepare(options);
-  const [fd, name] = await native.create(...p.args);
-  return make(p.f, p.del, fd, name);
+  const [fd, name, handle] = (await native.create(...p.args)) as unknown as HeldFile;
+  return make(p.f, p.del, fd, name, handle);
 }

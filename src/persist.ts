@@ -6,6 +6,7 @@ import { checkBoolean, checkFilePath, checkOptionsObject, hiddenPrefix } from '.
 import { candidateNames } from './_names';
 import { systemError, type CodedError } from './_errors';
 import { internals } from './_internals';
+import { releaseDir } from './_lifetime';
 import type { FileState } from './tempfile';
 
 export interface PersistOptions {
@@ -36,6 +37,7 @@ export function onPersist(s: FileState, keep: () => void): void {
 }
 
 function madePermanent(s: FileState, path: string): void {
+  releaseDir(s); // its name is the target's now, in the target's directory
   s.path = path;
   s.beforeClose = null;
   temporaries.get(s)?.();
@@ -68,8 +70,17 @@ function linkArgs(s: FileState, a: PersistArgs) {
   return [s.fd, a.dir, a.name, a.flags, prefix, '.tmp', candidateNames(prefix, '.tmp')] as const;
 }
 
+/** A named file with a held directory handle: persisted through it (issue 12). */
+function persistAtArgs(s: FileState, a: PersistArgs) {
+  const prefix = hiddenPrefix(a.name);
+  const d = s.dir!;
+  return [d.handle, d.name, s.path!, s.fd, a.dir, a.name, a.flags, prefix, '.tmp', candidateNames(prefix, '.tmp')] as const;
+}
+
 export function persistStateSync(s: FileState, a: PersistArgs): void {
-  if (s.path !== null) {
+  if (s.path !== null && s.dir !== null) {
+    native.persistAtSync(...persistAtArgs(s, a));
+  } else if (s.path !== null) {
     checkName(s, s.path);
     native.renameSync(s.path, a.dir, a.name, a.flags);
   } else {
@@ -79,7 +90,9 @@ export function persistStateSync(s: FileState, a: PersistArgs): void {
 }
 
 export async function persistState(s: FileState, a: PersistArgs): Promise<void> {
-  if (s.path !== null) {
+  if (s.path !== null && s.dir !== null) {
+    await native.persistAt(...persistAtArgs(s, a));
+  } else if (s.path !== null) {
     checkName(s, s.path); // two cheap stats, not worth two thread-pool trips
     await native.rename(s.path, a.dir, a.name, a.flags);
   } else {
@@ -115,6 +128,16 @@ function procFailed(e: unknown, s: FileState): void {
   if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || s.path === null) throw e;
 }
 
+/**
+ * Off Linux, a named file with a held directory handle (issue 12): openat(handle, name,
+ * O_RDWR|O_NOFOLLOW), kept only if it is the file the object holds (device and inode).
+ */
+function reopenAt(s: FileState, path: string): number {
+  const fd = native.reopenAtSync(s.dir!.handle, s.dir!.name, s.fd, path);
+  if (fd < 0) throw replaced(path);
+  return fd;
+}
+
 /** A new read-write descriptor on the file `s` holds. */
 export function reopenFdSync(s: FileState): number {
   if (BY_DESCRIPTOR && !internals.forceReopenByPath) {
@@ -125,6 +148,7 @@ export function reopenFdSync(s: FileState): number {
     }
   }
   const path = byPath(s);
+  if (s.dir !== null) return reopenAt(s, path);
   const ours = fs.fstatSync(s.fd);
   let fd: number;
   try {
@@ -155,6 +179,7 @@ export async function reopenFd(s: FileState): Promise<number> {
     }
   }
   const path = byPath(s);
+  if (s.dir !== null) return reopenAt(s, path); // one openat and two fstats: not worth a pool trip
   const ours = await call<fs.Stats>((cb) => fs.fstat(s.fd, cb));
   let fd: number;
   try {

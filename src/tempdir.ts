@@ -1,7 +1,7 @@
 /// <reference types="node" preserve="true" />
 // TemporaryDirectory: a mkdtemp directory that removes itself (dispose, cleanup(), exit).
 import * as fs from 'node:fs';
-import { native, KIND_DIR } from './_binding';
+import { native, KIND_DIR, FLAG_HOLD } from './_binding';
 import { nativeArgs } from './create';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath, resolveNameOptions, NAME_KEYS, type CreateOptions } from './_options';
 import { EXIT_TREE, removeTree, removeTreeSync, track, untrack, type Removable } from './_lifetime';
@@ -18,6 +18,24 @@ export interface TemporaryDirectoryOptions extends CreateOptions {
 /** Only this module (and the test switches) may make a TempDir: it removes whatever path it holds. */
 const INTERNAL = Symbol('securetemp.TempDir');
 
+/**
+ * A directory's handles in the addon's table: its parent's (where it was made) and its own,
+ * and its name in the parent. Null where the platform has no table (Windows): removal by path.
+ */
+interface Pinned {
+  parent: number;
+  own: number;
+  name: string;
+}
+
+function release(p: Pinned): void {
+  native.dirRelease(p.parent);
+  native.dirRelease(p.own);
+}
+
+// A TempDir dropped without cleanup (delete: false) gives its handles back when collected.
+const dropped = new FinalizationRegistry<Pinned>(release);
+
 const KEYS = [...NAME_KEYS, 'permissions', 'ignoreCleanupErrors', 'delete'] as const;
 
 export class TempDir implements Removable {
@@ -26,9 +44,10 @@ export class TempDir implements Removable {
   readonly #ignoreErrors: boolean;
   readonly #delete: boolean;
   #done = false;
+  #pinned: Pinned | null;
 
   /** @internal Use TemporaryDirectory() / TemporaryDirectorySync(). */
-  constructor(token: symbol, path: string, ignoreErrors: boolean, del: boolean) {
+  constructor(token: symbol, path: string, ignoreErrors: boolean, del: boolean, pinned: Pinned | null = null) {
     if (token !== INTERNAL) {
       throw Object.assign(new TypeError('Illegal constructor: use TemporaryDirectory() or TemporaryDirectorySync()'), {
         code: 'ERR_ILLEGAL_CONSTRUCTOR',
@@ -37,6 +56,8 @@ export class TempDir implements Removable {
     this.path = path;
     this.#ignoreErrors = ignoreErrors;
     this.#delete = del;
+    this.#pinned = pinned;
+    if (pinned !== null) dropped.register(this, pinned, this);
     if (del) track(this);
   }
 
@@ -57,6 +78,14 @@ export class TempDir implements Removable {
     return true;
   }
 
+  /** The handles, once: from now on this object gives them back itself. */
+  #takePinned(): Pinned | null {
+    const p = this.#pinned;
+    this.#pinned = null;
+    if (p !== null) dropped.unregister(this);
+    return p;
+  }
+
   /**
    * Removes the directory and everything in it, never following a link out of it.
    * Removes all it can, then throws the first failure (unless ignoreCleanupErrors).
@@ -64,19 +93,29 @@ export class TempDir implements Removable {
    */
   cleanupSync(): void {
     if (!this.#start()) return;
+    const p = this.#takePinned();
     try {
-      removeTreeSync(this.path);
+      // Through its handles: contents through its own, itself through its parent's while the
+      // name is still ours. By path only where there are none (Windows, adoptDir).
+      if (p !== null) native.removeTreeAtSync(p.parent, p.own, p.name, this.path);
+      else removeTreeSync(this.path);
     } catch (e) {
       if (!this.#ignoreErrors) throw e;
+    } finally {
+      if (p !== null) release(p);
     }
   }
 
   async cleanup(): Promise<void> {
     if (!this.#start()) return;
+    const p = this.#takePinned();
     try {
-      await removeTree(this.path);
+      if (p !== null) await native.removeTreeAt(p.parent, p.own, p.name, this.path);
+      else await removeTree(this.path);
     } catch (e) {
       if (!this.#ignoreErrors) throw e;
+    } finally {
+      if (p !== null) release(p);
     }
   }
 
@@ -88,10 +127,15 @@ export class TempDir implements Removable {
   /** @internal A worker's exit: removed at the process's exit instead (see Removable). */
   handOver(): void {
     if (!this.#delete || !this.#start()) return;
-    // Its identity now, so that a path swapped between now and the process's exit removes nothing.
-    const st = fs.lstatSync(this.path, { throwIfNoEntry: false });
-    if (st === undefined || !st.isDirectory()) return; // gone, or no longer a directory of ours
-    native.removeAtProcessExit(EXIT_TREE, this.path, st.dev, st.ino);
+    const p = this.#takePinned(); // the worker's handles are given back; the path is handed over
+    try {
+      // Its identity now, so that a path swapped between now and the process's exit removes nothing.
+      const st = fs.lstatSync(this.path, { throwIfNoEntry: false });
+      if (st === undefined || !st.isDirectory()) return; // gone, or no longer a directory of ours
+      native.removeAtProcessExit(EXIT_TREE, this.path, st.dev, st.ino);
+    } finally {
+      if (p !== null) release(p);
+    }
   }
 
   [Symbol.dispose](): void {
@@ -113,18 +157,29 @@ function prepare(options: unknown) {
   const ignore = checkBoolean('ignoreCleanupErrors', o.ignoreCleanupErrors, false);
   const del = checkBoolean('delete', o.delete, true);
   const r = resolveNameOptions(o);
-  return { r, args: nativeArgs(r, KIND_DIR, perms), ignore, del };
+  return { r, args: nativeArgs({ ...r, flags: r.flags | FLAG_HOLD }, KIND_DIR, perms), ignore, del };
+}
+
+/** What a creation with FLAG_HOLD gives for a directory: its parent's handle and its own (0: none). */
+type HeldDir = [name: string, parent: number, own: number];
+
+function make(p: ReturnType<typeof prepare>, res: unknown): TempDir {
+  const [name, parent, own] = res as HeldDir;
+  const pinned = parent !== 0 && own !== 0 ? { parent, own, name } : null;
+  // No handle of its own (off Linux, a directory we may not read): removed by path, as on Windows.
+  if (pinned === null && parent !== 0) native.dirRelease(parent);
+  return new TempDir(INTERNAL, joinPath(p.r.dir, name), p.ignore, p.del, pinned);
 }
 
 /** A new private directory (mkdtemp) removed by cleanup(), dispose, or at exit. */
 export function TemporaryDirectorySync(options?: TemporaryDirectoryOptions): TempDir {
   const p = prepare(options);
-  return new TempDir(INTERNAL, joinPath(p.r.dir, native.createSync(...p.args)), p.ignore, p.del);
+  return make(p, native.createSync(...p.args));
 }
 
 export async function TemporaryDirectory(options?: TemporaryDirectoryOptions): Promise<TempDir> {
   const p = prepare(options);
-  return new TempDir(INTERNAL, joinPath(p.r.dir, await native.create(...p.args)), p.ignore, p.del);
+  return make(p, await native.create(...p.args));
 }
 
 /** For tests: a TempDir for an existing path. */

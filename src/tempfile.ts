@@ -9,7 +9,7 @@ import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedErr
 import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject } from './_options';
-import { track, untrack, type Removable } from './_lifetime';
+import { releaseDir, track, untrack, type DirRef, type Removable } from './_lifetime';
 import { persistArgs, persistState, persistStateSync, reopenFd, reopenFdSync, type PersistOptions } from './persist';
 
 /** The `close` given to streams on our descriptor: the file stays open until close(). */
@@ -35,6 +35,8 @@ export interface FileState {
   io: Backend; // where the system calls go
   spill: Spiller | null; // how to leave memory (SpooledTemporaryFile), null once on disk
   path: string | null;
+  /** A named file: the handle of the directory it was made in, and its name there (null: none). */
+  dir: DirRef | null;
   /** Runs once the descriptor is about to close (a named delete=true file removes itself). */
   beforeClose: ((s: FileState) => void) | null;
   atExit: Removable | null; // a named file with a write buffer is flushed at exit
@@ -53,6 +55,7 @@ export interface TempFileInit {
   io?: Backend;
   spill?: Spiller;
   path: string | null;
+  dir?: DirRef | null;
   mode: string;
   info: ModeInfo;
   bufsize: number;
@@ -243,6 +246,7 @@ function detach(s: FileState): number {
   s.fd = -1;
   s.buf = null;
   s.spill = null;
+  releaseDir(s);
   return fd;
 }
 
@@ -307,6 +311,7 @@ export class TempFile {
       io: init.io ?? fdBackend(init.fd),
       spill: init.spill ?? null,
       path: init.path,
+      dir: init.dir ?? null,
       beforeClose: init.beforeClose ?? null,
       atExit: null,
       inWorker: null,

@@ -86,13 +86,16 @@ describe('TemporaryDirectory', () => {
     await e.cleanup();
   });
 
-  it('the root swapped for a symlink: the link is removed, its target untouched', () => {
+  it('the root swapped for a symlink: neither the link (not ours) nor its target is touched', () => {
+    // Issue 12: the directory is removed through its parent's handle only while the name
+    // leads to it (device and inode); before, the link was unlinked by path.
     const d = tempfile.TemporaryDirectorySync({ dir: s.dir });
     fs.rmdirSync(d.path);
     fs.symlinkSync(outside, d.path);
     d.cleanupSync();
-    expect(fs.existsSync(d.path)).toBe(false);
+    expect(fs.lstatSync(d.path).isSymbolicLink()).toBe(true);
     outsideIntact();
+    fs.unlinkSync(d.path);
   });
 
   it('cannot be constructed directly (it would remove any path given)', () => {

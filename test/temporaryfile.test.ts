@@ -117,25 +117,19 @@ describe('TemporaryFile arguments', () => {
     expect(ls(bad)).toEqual([]);
   });
 
-  it(
-    linuxExtras
-      ? 'accepts an insecure directory for an O_TMPFILE file: it never has a name to attack'
-      : 'refuses an insecure directory for an unnamed file: without O_TMPFILE (this build) it has a name for a moment',
-    () => {
-      const bad = `${s.dir}/ww2`;
-      fs.mkdirSync(bad);
-      fs.chmodSync(bad, 0o777);
-      if (!linuxExtras) {
-        expect(() => tempfile.TemporaryFileSync({ dir: bad })).toThrow(expect.objectContaining({ code: 'ERR_INSECURE_TEMPDIR' }));
-        expect(ls(bad)).toEqual([]);
-        return;
-      }
-      const f = tempfile.TemporaryFileSync({ dir: bad });
-      expect(fdTarget(f.fd)).toMatch(/\/#\d+ \(deleted\)$/);
-      f.closeSync();
-      expect(ls(bad)).toEqual([]);
-    },
-  );
+  it('refuses an insecure directory for an unnamed file too (one policy on every platform, O_TMPFILE or not), unless allowInsecureDir', async () => {
+    const bad = `${s.dir}/ww2`;
+    fs.mkdirSync(bad);
+    fs.chmodSync(bad, 0o777);
+    const refused = expect.objectContaining({ code: 'ERR_INSECURE_TEMPDIR', path: bad, reason: 'world-writable without the sticky bit' });
+    expect(() => tempfile.TemporaryFileSync({ dir: bad })).toThrow(refused);
+    await expect(tempfile.TemporaryFile({ dir: bad })).rejects.toThrow(refused);
+    expect(ls(bad)).toEqual([]);
+    const f = tempfile.TemporaryFileSync({ dir: bad, allowInsecureDir: true });
+    if (linuxExtras) expect(fdTarget(f.fd)).toMatch(/\/#\d+ \(deleted\)$/);
+    f.closeSync();
+    expect(ls(bad)).toEqual([]);
+  });
 });
 
 describe('TempFile I/O (binary)', () => {

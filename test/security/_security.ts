@@ -12,6 +12,8 @@ export const sw: {
   forceReopenByPath: boolean;
   beforeAtomicCommit: ((fd: number) => void | Promise<void>) | null;
   tmpfileKnownUnsupported(): boolean;
+  dirHandles(): number;
+  releaseIdleDirHandles(): number;
 } = require('../../dist/_internals.js').internals;
 
 /** The loaded addon takes the macOS/BSD path (npm run test:portable runs the suite so). */

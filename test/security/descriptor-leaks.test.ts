@@ -153,6 +153,7 @@ describe.runIf(isLinux)('worker threads share the descriptor table', () => {
     const dir = path.join(s.dir, 'worker-end');
     fs.mkdirSync(dir);
     await inWorker(MAKE_EVERYTHING, dir);
+    sw.releaseIdleDirHandles(); // the handle table's idle handles (issue 12); held ones stay
     expect(openTargets().filter((t) => t.startsWith(dir))).toEqual([]);
     expect(ls(dir).map((n) => n.replace(/[a-z0-9]{12}$/, ''))).toEqual(['deleted-', 'dir-', 'kept-']);
     const kept = ls(dir).find((n) => n.startsWith('kept-'))!;
@@ -163,6 +164,7 @@ describe.runIf(isLinux)('worker threads share the descriptor table', () => {
     const dir = path.join(s.dir, 'worker-exit');
     fs.mkdirSync(dir);
     await inWorker(`${MAKE_EVERYTHING}; process.exit(0);`, dir);
+    sw.releaseIdleDirHandles();
     expect(openTargets().filter((t) => t.startsWith(dir))).toEqual([]);
     expect(ls(dir).map((n) => n.replace(/[a-z0-9]{12}$/, ''))).toEqual(['deleted-', 'dir-', 'kept-']);
   });

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRoot, linuxExtras, ls, runNode, scratch } from '../_helpers';
+import { isRoot, ls, runNode, scratch } from '../_helpers';
 import { NOBODY, runAsNobody } from './_security';
 
 let s: ReturnType<typeof scratch>;
@@ -100,8 +100,8 @@ describe('TMPDIR where others could rename or delete our files', () => {
     mkdtemp: 'ERR_INSECURE_TEMPDIR (names it)',
     NamedTemporaryFile: 'ERR_INSECURE_TEMPDIR (names it)',
     TemporaryDirectory: 'ERR_INSECURE_TEMPDIR (names it)',
-    // An O_TMPFILE file never has a name there to rename or delete: allowed (README, choices).
-    TemporaryFile: linuxExtras ? 'ok (unnamed)' : 'ERR_INSECURE_TEMPDIR (names it)',
+    // One policy for every creator on every platform (issue 12): O_TMPFILE too.
+    TemporaryFile: 'ERR_INSECURE_TEMPDIR (names it)',
     'TemporaryFile (create-then-unlink)': 'ERR_INSECURE_TEMPDIR (names it)',
   };
 
@@ -140,13 +140,14 @@ describe('TMPDIR where others could rename or delete our files', () => {
     expect(out.made).toEqual(ALL_OK);
   });
 
-  it.runIf(isRoot)('NOT defended (SECURITY.md): a sticky directory owned by another user is used, though its owner may rename our files', () => {
+  it.runIf(isRoot)('a sticky directory owned by another user (its owner may rename our files): refused by every creator (issue 12)', () => {
     const d = path.join(s.dir, 'owned-by-attacker');
     fs.mkdirSync(d);
     fs.chownSync(d, NOBODY, NOBODY);
     fs.chmodSync(d, 0o1777);
     const out = probe({ TMPDIR: d });
     expect(out.tempdir).toBe(d);
-    expect(out.made).toEqual(ALL_OK);
+    expect(out.made).toEqual(REFUSED);
+    expect(ls(d)).toEqual([]);
   });
 });

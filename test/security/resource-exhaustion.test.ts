@@ -30,6 +30,8 @@ interface Attempt {
   open: number;
 }
 
+const NO_DESCRIPTOR = new Set(['mkdtempSync', 'mkdtemp']);
+
 describe.runIf(isLinux)('EMFILE: descriptors used up (ulimit -n 48, then all but 0…12 taken)', () => {
   let report: { baseline: number; results: Record<string, Attempt[]> };
   beforeAll(() => {
@@ -49,7 +51,10 @@ describe.runIf(isLinux)('EMFILE: descriptors used up (ulimit -n 48, then all but
     expect(ops.length).toBeGreaterThanOrEqual(17);
     for (const op of ops) {
       const tries = report.results[op]!;
-      expect({ op, first: tries[0]!.outcome === 'ok' ? 'ok' : (tries[0]!.outcome as { code: string }).code }).toEqual({ op, first: 'EMFILE' }); // none works with no descriptor
+      // None works with no descriptor, but a directory made where a live object already holds
+      // the directory's handle (issue 12: `named` holds the handle of `dir`) needs none.
+      const first = NO_DESCRIPTOR.has(op) ? 'ok' : 'EMFILE';
+      expect({ op, first: tries[0]!.outcome === 'ok' ? 'ok' : (tries[0]!.outcome as { code: string }).code }).toEqual({ op, first });
       expect({ op, last: tries[tries.length - 1]!.outcome }).toEqual({ op, last: 'ok' }); // all work with 12
       let worked = false;
       for (const t of tries) {
@@ -97,7 +102,11 @@ describe.runIf(isLinux)('ENOSPC on a small tmpfs (mounted by the test)', () => {
   });
   afterAll(() => unmount());
 
-  const ours = () => openTargets().filter((p) => p.startsWith(mnt));
+  // What objects hold open there: the directory handle table's idle handles (issue 12) closed first.
+  const ours = () => {
+    sw.releaseIdleDirHandles();
+    return openTargets().filter((p) => p.startsWith(mnt));
+  };
 
   it('no inode left: every creator fails with ENOSPC, nothing created, no descriptor left open', async () => {
     const fillers = path.join(mnt, 'fillers');
@@ -224,7 +233,9 @@ describe.runIf(isLinux)('EROFS: the file system turned read-only', () => {
     expect(wrong).toEqual([]);
     expect(ls(mnt)).toEqual(before);
     expect(fs.readFileSync(path.join(mnt, 'target'), 'utf8')).toBe('old');
-    expect(openTargets().filter((p) => p.startsWith(mnt))).toEqual([]);
+    // Only what the live directory made before holds (issue 12): its parent's handle and its own.
+    sw.releaseIdleDirHandles();
+    expect(openTargets().filter((p) => p.startsWith(mnt)).sort()).toEqual([mnt, dirObj.path].sort());
   });
 
   it('cleanup() of a directory made before: EROFS reported (not swallowed), everything left as it was', () => {
