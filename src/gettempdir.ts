@@ -39,7 +39,10 @@ function usable(dir: string): boolean {
   let name: string;
   try {
     [fd, name] = native.createSync(dir, 'tmp', '.probe', KIND_FILE, FLAG_ALLOW_INSECURE, 0o600, null);
-  } catch {
+  } catch (e) {
+    // Only what the system said about this directory makes it unusable; anything else (no
+    // addon for this platform: ERR_SECURETEMP_NO_BUILD) is the caller's to see.
+    if (typeof e !== 'object' || e === null || !('syscall' in e)) throw e;
     return false;
   }
   let ok = true;

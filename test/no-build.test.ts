@@ -29,7 +29,8 @@ function installedWithoutBuild(name: string, prebuilds: string[] = []): string {
 function load(project: string, how: 'require' | 'import') {
   const env = { ...process.env };
   delete env.SECURETEMP_ADDON; // npm run test:portable/test:asan point it at their build
-  const r = runNode(how === 'require' ? `require('securetemp')` : `import 'securetemp';`, {
+  // The addon is loaded on first use (issue 14), so the error comes with the first creation.
+  const r = runNode(how === 'require' ? `require('securetemp').TemporaryFileSync()` : `import t from 'securetemp'; t.TemporaryFileSync();`, {
     cwd: project,
     env,
     args: how === 'import' ? ['--input-type=module'] : [],
@@ -53,6 +54,15 @@ describe('no prebuild and no compiled build', () => {
     expect(e.message).not.toContain('No native build was found');
     // node-gyp-build's own message, with the ABI and where it looked, stays as the cause
     expect(e.cause).toMatch(/^No native build was found for platform=/);
+  });
+
+  it('loading alone works (the addon is loaded on first use), and creates nothing', () => {
+    const project = installedWithoutBuild('load-only');
+    const env = { ...process.env };
+    delete env.SECURETEMP_ADDON;
+    const r = runNode(`const t = require('securetemp'); console.log(typeof t.TemporaryFileSync)`, { cwd: project, env });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('function\n');
   });
 
   it('the platforms that do have a prebuild are listed', () => {
