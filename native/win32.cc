@@ -1350,6 +1350,8 @@ int st_exit_remove(const st_exit_entry& e, const char** syscall) {
   if (rc == UV_ENOTEMPTY && e.kind == ST_EXIT_EMPTY_DIR) return 0;
   if (rc < 0) *syscall = e.kind == ST_EXIT_FILE ? "unlink" : "rmdir";
   return rc;
+}
+
 // ---- the directory handle table (core.h) ----------------------------------------
 //
 // Not on Windows (yet): st_create never fills req->handle, so the TypeScript layer removes,
