@@ -1,0 +1,201 @@
+// The whole file object (issue 13): readlines/writelines, line iteration (sync and async, the
+// position after an abandoned iterator), capabilities, peek/read1/readinto1, stat, chmod,
+// readableWebStream, for plain, named and spooled files (before and after rollover), binary and
+// text. Python's behaviour itself is compared in differential.test.ts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scratch, tempfile } from './_helpers';
+import type { TempFile } from 'securetemp';
+
+let s: ReturnType<typeof scratch>;
+beforeEach(() => {
+  s = scratch();
+});
+afterEach(() => s.remove());
+
+type Kind = 'plain' | 'named' | 'spooled' | 'rolled';
+const KINDS: Kind[] = ['plain', 'named', 'spooled', 'rolled'];
+
+function make(kind: Kind, o: Record<string, unknown> = {}): TempFile {
+  const opts = { dir: s.dir, ...o };
+  if (kind === 'plain') return tempfile.TemporaryFileSync(opts);
+  if (kind === 'named') return tempfile.NamedTemporaryFileSync(opts);
+  const f = tempfile.SpooledTemporaryFile(opts);
+  if (kind === 'rolled') f.rolloverSync();
+  return f;
+}
+
+const B = (t: string) => Buffer.from(t);
+
+describe.each(KINDS)('%s file', (kind) => {
+  it('readlines with and without a hint (binary and text)', async () => {
+    const f = make(kind);
+    f.writeSync(B('ab\ncd\n\nlast'));
+    f.seekSync(0);
+    expect(f.readlinesSync()).toEqual([B('ab\n'), B('cd\n'), B('\n'), B('last')]);
+    expect(f.tellSync()).toBe(11);
+    // CPython's rule: lines until their total length reaches the hint; hint <= 0 = all.
+    for (const [hint, n] of [[0, 4], [-5, 4], [1, 1], [3, 1], [4, 2], [6, 2], [7, 3], [100, 4]] as const) {
+      f.seekSync(0);
+      expect((await f.readlines(hint)).length, `hint ${hint}`).toBe(n);
+      expect(f.tellSync()).toBe([0, 3, 6, 7, 11][n]);
+    }
+    f.closeSync();
+    const t = make(kind, { mode: 'w+' });
+    t.writeSync('é😀\nx\n');
+    t.seekSync(0);
+    // Text: the hint counts characters (code points), not bytes.
+    expect(t.readlinesSync(3)).toEqual(['é😀\n']);
+    expect(t.readlinesSync()).toEqual(['x\n']);
+    expect(await t.readlines()).toEqual([]);
+    t.closeSync();
+  });
+
+  it('writelines: iterables (async iterables in the async form), no separators, type checked per item', async () => {
+    const f = make(kind);
+    f.writelinesSync([B('a'), new Uint8Array([0x0a]), B('b\n')]);
+    await f.writelines(
+      (async function* () {
+        yield B('c');
+        yield B('d\n');
+      })(),
+    );
+    await f.writelines(new Set([B('e')]));
+    f.seekSync(0);
+    expect(f.readSync()).toEqual(B('a\nb\ncd\ne'));
+    // A string in binary mode: what came before it is written, then the TypeError.
+    expect(() => f.writelinesSync([B('X'), 'Y' as never])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    await expect(f.writelines([B('Z'), 5 as never])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(() => f.writelinesSync(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    f.seekSync(0);
+    expect(f.readSync()).toEqual(B('a\nb\ncd\neXZ'));
+    f.closeSync();
+    const t = make(kind, { mode: 'w+', bufsize: 1 });
+    t.writelinesSync(['α\n', 'β']);
+    await t.writelines(['γ\n']);
+    t.seekSync(0);
+    expect(t.readSync()).toBe('α\nβγ\n');
+    t.closeSync();
+  });
+
+  it('iteration (sync and async) yields what readline returns, from the position', async () => {
+    for (const mode of ['w+b', 'w+']) {
+      const f = make(kind, { mode });
+      const text = 'one\ntwo\n\nthree é\nno newline';
+      f.writeSync(mode === 'w+' ? text : B(text));
+      f.seekSync(4);
+      const want: (Buffer | string)[] = [];
+      for (let l = f.readlineSync(); l.length > 0; l = f.readlineSync()) want.push(l);
+      const end = f.tellSync();
+      f.seekSync(4);
+      expect([...f]).toEqual(want);
+      expect(f.tellSync()).toBe(end);
+      f.seekSync(4);
+      const got: (Buffer | string)[] = [];
+      for await (const l of f) got.push(l);
+      expect(got).toEqual(want);
+      expect(f.tellSync()).toBe(end);
+      f.closeSync();
+    }
+  });
+
+  it('an abandoned iterator leaves the position after the last line it yielded (sync and async)', async () => {
+    const f = make(kind, { mode: 'w+' });
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}\n`);
+    f.writeSync(lines.join(''));
+    f.seekSync(0);
+    let n = 0;
+    for (const l of f) {
+      expect(l).toBe(lines[n]);
+      if (++n === 1234) break;
+    }
+    expect(f.readlineSync()).toBe(lines[1234]);
+    n = 1235;
+    for await (const l of f) {
+      expect(l).toBe(lines[n]);
+      if (++n === 4000) break;
+    }
+    expect(await f.readline()).toBe(lines[4000]);
+    expect(f.tellSync()).toBe(Buffer.byteLength(lines.slice(0, 4001).join('')));
+    f.closeSync();
+  });
+
+  it('iteration sees writes, truncations and seeks made in between', async () => {
+    const f = make(kind);
+    f.writeSync(B('a\nb\nc\nd\n'));
+    f.seekSync(0);
+    const it = f[Symbol.iterator]();
+    expect(it.next().value).toEqual(B('a\n'));
+    f.writeSync(B('B\n')); // overwrites 'b\n' (buffered)
+    f.seekSync(2);
+    expect(it.next().value).toEqual(B('B\n'));
+    f.truncateSync(5);
+    expect(it.next().value).toEqual(B('c'));
+    expect(it.next().done).toBe(true);
+    f.writeSync(B('\nmore\n')); // the file grew: iteration goes on, as Python's does
+    f.seekSync(5);
+    expect(it.next().value).toEqual(B('\n'));
+    const ai = f[Symbol.asyncIterator]();
+    expect((await ai.next()).value).toEqual(B('more\n'));
+    void f.write(B('later\n'));
+    void f.seek(-6, 2); // queued: the next line waits for both
+    expect((await ai.next()).value).toEqual(B('later\n'));
+    expect((await ai.next()).done).toBe(true);
+    f.closeSync();
+  });
+
+  it('utf16le lines end at an aligned 0a 00; invalid data fails at its own line', () => {
+    const f = make(kind, { mode: 'w+', encoding: 'utf16le' });
+    f.writeSync('ਁĀ\nĊĀਊ\nz');
+    f.seekSync(0);
+    expect([...f]).toEqual(['ਁĀ\n', 'ĊĀਊ\n', 'z']);
+    f.closeSync();
+    // Invalid UTF-8 on the second line: the first is given, the second fails, the position stays before it.
+    const ft = make(kind, { mode: 'w+' });
+    ft.writeSync('ok\n');
+    ft.flushSync();
+    fs.writeSync(ft.fd, Buffer.concat([Buffer.from([0xff, 0x0a]), B('after\n')]), 0, 8, 3);
+    ft.seekSync(0);
+    const it = ft[Symbol.iterator]();
+    expect(it.next().value).toBe('ok\n');
+    expect(() => it.next()).toThrow(expect.objectContaining({ code: 'ERR_ENCODING_INVALID_ENCODED_DATA' }));
+    expect(ft.tellSync()).toBe(3);
+    ft.closeSync();
+  });
+
+  it('capabilities in every mode, and refusals', async () => {
+    for (const [mode, r, w] of [
+      ['r', true, false], ['rb', true, false], ['w', false, true], ['wb', false, true], ['a', false, true],
+      ['ab', false, true], ['x', false, true], ['r+', true, true], ['w+b', true, true], ['a+', true, true],
+      ['x+b', true, true],
+    ] as const) {
+      const f = make(kind, { mode });
+      expect([f.readable(), f.writable(), f.seekable(), f.isatty()], mode).toEqual([r, w, true, false]);
+      expect(f.newlines).toBe(mode.includes('b') ? undefined : null);
+      if (!r) {
+        expect(() => [...f]).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' }));
+        expect(() => f.readlinesSync()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' }));
+        await expect(f[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_OPERATION' });
+      }
+      if (!w) {
+        expect(() => f.writelinesSync([mode.includes('b') ? B('x') : 'x'])).toThrow(
+          expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' }),
+        );
+      }
+      f.closeSync();
+      for (const m of ['readable', 'writable', 'seekable', 'isatty', 'fileno'] as const)
+        expect(() => f[m](), m).toThrow(expect.objectContaining({ code: 'ERR_FILE_CLOSED' }));
+      expect(() => f[Symbol.iterator]()).toThrow(expect.objectContaining({ code: 'ERR_FILE_CLOSED' }));
+    }
+  });
+
+  it('fileno() is the descriptor (a spooled file rolls over)', () => {
+    const f = make(kind);
+    const n = f.fileno();
+    expect(n).toBe(f.fd);
+    expect(fs.fstatSync(n).isFile()).toBe(true);
+    if (kind === 'spooled') expect((f as unknown as { rolledOver: boolean }).rolledOver).toBe(true);
+    f.closeSync();
+  });
+});
