@@ -938,7 +938,7 @@ export class TempFile {
       out.push(line);
       if (hint > 0) {
         total += typeof line === 'string' ? countCodePoints(line) : line.length;
-        if (total >= hint) break;
+        if (total > hint) break;
       }
     }
     return out;
@@ -953,7 +953,8 @@ export class TempFile {
 
   /**
    * The lines from the position to the end of file, as readline() returns them; with
-   * `hint` > 0, stops once the lines so far hold `hint` bytes (binary) or characters (text).
+   * `hint` > 0, stops once the lines so far hold more than `hint` bytes (binary) or characters
+   * (text), as CPython's IOBase.readlines does (the docs' 'exceeds').
    */
   readlinesSync(hint: number = -1): (Buffer | string)[] {
     this.#checkRead('readlines');
