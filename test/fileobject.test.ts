@@ -190,6 +190,89 @@ describe.each(KINDS)('%s file', (kind) => {
     }
   });
 
+  it('peek does not move the position; read1/readinto1 read once; text mode refuses them', async () => {
+    const f = make(kind, { bufsize: 16 });
+    f.writeSync(B('0123456789'));
+    f.seekSync(2);
+    f.writeSync(B('ab')); // buffered: peek and read1 see it
+    expect(f.peekSync(3)).toEqual(B('456'));
+    expect(f.tellSync()).toBe(4);
+    expect(await f.peek()).toEqual(B('456789')); // default: up to 8 KiB
+    expect(f.read1Sync(2)).toEqual(B('45'));
+    expect(await f.read1(100)).toEqual(B('6789'));
+    expect(f.read1Sync()).toEqual(B(''));
+    expect(f.peekSync(5)).toEqual(B(''));
+    f.seekSync(0);
+    const u = new Uint8Array(3);
+    expect(f.readinto1Sync(u)).toBe(3);
+    expect(Buffer.from(u)).toEqual(B('01a'));
+    expect(await f.readinto1(u)).toBe(3);
+    expect(Buffer.from(u)).toEqual(B('b45'));
+    expect(f.tellSync()).toBe(6);
+    f.closeSync();
+    const t = make(kind, { mode: 'w+' });
+    for (const m of ['peekSync', 'read1Sync'] as const)
+      expect(() => t[m](1), m).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' }));
+    expect(() => t.readinto1Sync(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' }));
+    await expect(t.peek(1)).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_OPERATION' });
+    t.closeSync();
+    const w = make(kind, { mode: 'wb' });
+    expect(() => w.peekSync(1)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' }));
+    w.closeSync();
+  });
+
+  it('stat() counts buffered bytes; chmod() sets permission bits through the descriptor, never set-ID', async () => {
+    const f = make(kind);
+    f.writeSync(B('12345'));
+    expect(f.statSync().size).toBe(5);
+    f.writeSync(B('678'));
+    const st = await f.stat();
+    expect(st.size).toBe(8);
+    expect(st.isFile()).toBe(true);
+    expect(st.ino).toBe(fs.fstatSync(f.fd).ino);
+    if (process.platform !== 'win32') {
+      f.chmodSync(0o640);
+      expect(fs.fstatSync(f.fd).mode & 0o7777).toBe(0o640);
+      await f.chmod(0o604);
+      expect(fs.fstatSync(f.fd).mode & 0o7777).toBe(0o604);
+      if (kind === 'named') expect(fs.statSync(f.path!).mode & 0o7777).toBe(0o604);
+    }
+    for (const bad of [0o4600, 0o2600, 0o1600, -1, 1.5])
+      expect(() => f.chmodSync(bad), String(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => f.chmodSync(undefined as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    await expect(f.chmod(0o4777)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    if (process.platform !== 'win32') expect(fs.fstatSync(f.fd).mode & 0o7777).toBe(0o604);
+    f.closeSync();
+    expect(() => f.statSync()).toThrow(expect.objectContaining({ code: 'ERR_FILE_CLOSED' }));
+    await expect(f.chmod(0o600)).rejects.toMatchObject({ code: 'ERR_FILE_CLOSED' });
+  });
+
+  it('readableWebStream: from the position, after the buffer, without moving the position', async () => {
+    const f = make(kind);
+    const big = Buffer.alloc(200_000, 7);
+    f.writeSync(big);
+    f.writeSync(B('tail'));
+    f.seekSync(10);
+    const chunks: Uint8Array[] = [];
+    for await (const c of f.readableWebStream()) chunks.push(c);
+    expect(Buffer.concat(chunks).equals(Buffer.concat([big.subarray(10), B('tail')]))).toBe(true);
+    expect(f.tellSync()).toBe(10);
+    // A BYOB reader works too.
+    f.seekSync(200_000);
+    const r = f.readableWebStream().getReader({ mode: 'byob' });
+    const got = await r.read(new Uint8Array(10));
+    expect(Buffer.from(got.value!)).toEqual(B('tail'));
+    expect((await r.read(new Uint8Array(10))).done).toBe(true);
+    // After close, the stream fails.
+    f.seekSync(0);
+    const s2 = f.readableWebStream().getReader();
+    f.closeSync();
+    await expect(s2.read()).rejects.toMatchObject({ code: 'ERR_FILE_CLOSED' });
+    const w = make(kind, { mode: 'wb' });
+    expect(() => w.readableWebStream()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_OPERATION' }));
+    w.closeSync();
+  });
+
   it('fileno() is the descriptor (a spooled file rolls over)', () => {
     const f = make(kind);
     const n = f.fileno();
