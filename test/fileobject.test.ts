@@ -282,3 +282,62 @@ describe.each(KINDS)('%s file', (kind) => {
     f.closeSync();
   });
 });
+
+describe('SpooledTemporaryFile rolls over with the settings in force at rollover', () => {
+  const where = (fd: number): string => fs.readlinkSync(`/proc/self/fd/${fd}`);
+  let saved: string | null;
+  beforeEach(() => {
+    saved = tempfile.tempdir;
+  });
+  afterEach(() => {
+    tempfile.tempdir = saved;
+  });
+
+  it.skipIf(process.platform !== 'linux')('tempfile.tempdir changed after creation: the file lands in the new one', async () => {
+    const a = path.join(s.dir, 'a');
+    const b = path.join(s.dir, 'b');
+    fs.mkdirSync(a, { mode: 0o700 });
+    fs.mkdirSync(b, { mode: 0o700 });
+    for (const how of ['sync', 'async', 'fd', 'write past maxSize'] as const) {
+      tempfile.tempdir = a;
+      const f = tempfile.SpooledTemporaryFile({ maxSize: 4 });
+      f.writeSync(B('abc'));
+      tempfile.tempdir = b;
+      if (how === 'sync') f.rolloverSync();
+      else if (how === 'async') await f.rollover();
+      else if (how === 'fd') void f.fd;
+      else await f.write(B('defgh'));
+      expect(f.rolledOver, how).toBe(true);
+      expect(where(f.fd).startsWith(b + path.sep), `${how}: ${where(f.fd)}`).toBe(true);
+      f.seekSync(0);
+      expect(f.readSync()).toEqual(B(how === 'write past maxSize' ? 'abcdefgh' : 'abc'));
+      f.closeSync();
+    }
+    // An explicit dir is kept whatever tempfile.tempdir says later.
+    const g = tempfile.SpooledTemporaryFile({ dir: a });
+    tempfile.tempdir = b;
+    g.rolloverSync();
+    expect(where(g.fd).startsWith(a + path.sep)).toBe(true);
+    g.closeSync();
+  });
+
+  it('a tempfile.tempdir that is gone by rollover time fails then (checked at creation, read again at rollover)', async () => {
+    tempfile.tempdir = s.dir;
+    const gone = path.join(s.dir, 'gone');
+    const f = tempfile.SpooledTemporaryFile({ maxSize: 2 });
+    const g = tempfile.SpooledTemporaryFile();
+    f.writeSync(B('x'));
+    tempfile.tempdir = gone;
+    expect(() => f.writeSync(B('yz'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    await expect(g.rollover()).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(f.rolledOver).toBe(false);
+    tempfile.tempdir = s.dir;
+    f.rolloverSync();
+    f.seekSync(0);
+    expect(f.readSync()).toEqual(B('x'));
+    f.closeSync();
+    g.closeSync();
+    // Bad arguments are still refused at creation.
+    expect(() => tempfile.SpooledTemporaryFile({ prefix: 'a/b' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+});
