@@ -192,16 +192,21 @@ function lineEnd(a: Ahead, off: number, from: number): number {
   }
 }
 
-/** The next line's bytes from the read-ahead alone (no I/O), or undefined when it has no whole line. */
-function aheadLine(s: FileState, a: Ahead): Buffer | undefined {
+/**
+ * The end in a.buf of the line at the position from the read-ahead alone (no I/O; the line
+ * starts at s.pos - a.base), or -1 when it has no whole line there.
+ */
+function aheadLine(s: FileState, a: Ahead): number {
   const off = s.pos - a.base;
-  if (a.gen !== s.gen || off < 0 || off > a.buf.length) return undefined;
-  const end = lineEnd(a, off, off);
-  return end < 0 ? undefined : a.buf.subarray(off, end);
+  if (a.gen !== s.gen || off < 0 || off > a.buf.length) return -1;
+  return lineEnd(a, off, off);
 }
 
-/** The next line's bytes at the position (null at end of file), reading ahead; the position does not move. */
-function* aheadLineIo(s: FileState, a: Ahead): Io<Buffer | null> {
+/**
+ * The end in a.buf of the line at the position (it starts at s.pos - a.base), reading ahead;
+ * -1 at end of file. The position does not move.
+ */
+function* aheadLineIo(s: FileState, a: Ahead): Io<number> {
   yield* flushIo(s);
   let off = s.pos - a.base;
   if (a.gen !== s.gen || off < 0 || off > a.buf.length) {
@@ -213,10 +218,15 @@ function* aheadLineIo(s: FileState, a: Ahead): Io<Buffer | null> {
   let from = off;
   for (;;) {
     const end = lineEnd(a, off, from);
-    if (end >= 0) return a.buf.subarray(off, end);
+    if (end >= 0) return end;
     const rest = a.buf.length - off;
     const chunk = yield* preadIo(READ_CHUNK, a.base + a.buf.length);
-    if (chunk.length === 0) return rest > 0 ? a.buf.subarray(off) : null;
+    if (chunk.length === 0) {
+      if (rest === 0) return -1;
+      a.buf = a.buf.subarray(off); // the last line, without a newline
+      a.base += off;
+      return a.buf.length;
+    }
     a.buf = rest > 0 ? Buffer.concat([a.buf.subarray(off), chunk]) : chunk;
     a.base += off;
     off = 0;
@@ -893,39 +903,42 @@ export class TempFile {
 
   // --- lines, iteration, buffered-reader extras, stat, chmod, web streams ---
 
-  /** A line's bytes as this mode returns them (decoded in text mode); the position moves past it. */
-  #takeLine(s: FileState, a: Ahead, b: Buffer): Buffer | string {
-    let line: Buffer | string = b;
+  /**
+   * The line at the position, ending at a.buf[end], as this mode returns it (decoded in text
+   * mode); the position moves past it.
+   */
+  #takeLine(s: FileState, a: Ahead, end: number): Buffer | string {
+    const off = s.pos - a.base;
     const enc = this.#enc;
-    if (enc === 'latin1') line = b.toString('latin1');
+    let line: Buffer | string;
+    if (enc === null) line = a.buf.subarray(off, end);
+    else if (enc === 'latin1') line = a.buf.toString('latin1', off, end);
     else if (enc === 'utf8') {
       // Validated a read-ahead at a time (whole lines: '\n' never ends inside a character),
-      // then each line decoded without a decoder; invalid data is reported at its own line.
-      const end = s.pos + b.length;
-      if (end > a.validTo) {
-        const off = s.pos - a.base;
+      // then each line decoded straight from it; invalid data is reported at its own line.
+      if (a.base + end > a.validTo) {
         const last = a.buf.lastIndexOf(0x0a) + 1;
-        if (last >= off + b.length && isUtf8(a.buf.subarray(off, last))) a.validTo = a.base + last;
+        if (last >= end && isUtf8(a.buf.subarray(off, last))) a.validTo = a.base + last;
       }
-      line = end <= a.validTo ? b.toString('utf8') : new Decoder(enc).decode(b, true);
-    } else if (enc !== null) line = new Decoder(enc).decode(b, true);
-    s.pos += b.length;
+      line = a.base + end <= a.validTo ? a.buf.toString('utf8', off, end) : new Decoder(enc).decode(a.buf.subarray(off, end), true);
+    } else line = new Decoder(enc).decode(a.buf.subarray(off, end), true);
+    s.pos += end - off;
     return line;
   }
 
   /** The next line (as readline() returns it), or null at end of file. */
   *#lineIo(a: Ahead): Io<Buffer | string | null> {
     const s = this.#checkRead('readline');
-    const b = yield* aheadLineIo(s, a);
-    return b === null ? null : this.#takeLine(s, a, b);
+    const end = yield* aheadLineIo(s, a);
+    return end < 0 ? null : this.#takeLine(s, a, end);
   }
 
   /** The next line without I/O when the read-ahead has it; undefined otherwise. */
   #quickLine(a: Ahead): Buffer | string | undefined {
     const s = this.#s;
     if (this.#pending !== 0 || s.closed || s.blen !== 0 || !this.#info.readable) return undefined;
-    const b = aheadLine(s, a);
-    return b === undefined ? undefined : this.#takeLine(s, a, b);
+    const end = aheadLine(s, a);
+    return end < 0 ? undefined : this.#takeLine(s, a, end);
   }
 
   *#readlinesIo(hint: number): Io<(Buffer | string)[]> {
