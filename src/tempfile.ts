@@ -2,7 +2,7 @@
 // text decoding live here; the descriptor's own offset is never used (all I/O
 // is pread/pwrite at the object's position).
 import * as fs from 'node:fs';
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
@@ -167,13 +167,33 @@ interface Ahead {
   base: number; // file offset of buf[0]
   gen: number; // the state's gen when buf was read
   validTo: number; // utf8: the bytes before this file offset are known valid
+  checkedTo: number; // text: the whole lines before this file offset have been looked at
+  // Text made only of one-byte characters (ASCII, or any latin1) is decoded a read-ahead at a
+  // time into `str`, whole lines from file offset strAt to strEnd: a line is then a slice of
+  // it (no copy), its length in characters its length in bytes.
+  str: string;
+  strAt: number;
+  strEnd: number;
   unit: number; // newline width: 2 in utf16le (aligned to the line's start), else 1
 }
 
 const EMPTY = Buffer.alloc(0);
 
+// Buffer's own slice decoders (what toString(enc, start, end) calls, without its argument
+// handling); toString where a runtime lacks them.
+type Slicer = (b: Buffer, start: number, end: number) => string;
+const P = Buffer.prototype as unknown as Record<string, unknown>;
+const latin1Slice: Slicer =
+  typeof P.latin1Slice === 'function'
+    ? (b, s, e) => (b as unknown as { latin1Slice: (s: number, e: number) => string }).latin1Slice(s, e)
+    : (b, s, e) => b.toString('latin1', s, e);
+const utf8Slice: Slicer =
+  typeof P.utf8Slice === 'function'
+    ? (b, s, e) => (b as unknown as { utf8Slice: (s: number, e: number) => string }).utf8Slice(s, e)
+    : (b, s, e) => b.toString('utf8', s, e);
+
 function newAhead(enc: TextEncoding | null): Ahead {
-  return { buf: EMPTY, base: 0, gen: -1, validTo: 0, unit: enc === 'utf16le' ? 2 : 1 };
+  return { buf: EMPTY, base: 0, gen: -1, validTo: 0, checkedTo: 0, str: '', strAt: 0, strEnd: 0, unit: enc === 'utf16le' ? 2 : 1 };
 }
 
 const NL16 = Buffer.from([0x0a, 0]);
@@ -211,7 +231,9 @@ function* aheadLineIo(s: FileState, a: Ahead): Io<number> {
   let off = s.pos - a.base;
   if (a.gen !== s.gen || off < 0 || off > a.buf.length) {
     a.buf = EMPTY;
-    a.base = a.validTo = s.pos;
+    a.base = a.validTo = a.checkedTo = s.pos;
+    a.str = '';
+    a.strAt = a.strEnd = 0;
     a.gen = s.gen;
     off = 0;
   }
@@ -910,18 +932,30 @@ export class TempFile {
   #takeLine(s: FileState, a: Ahead, end: number): Buffer | string {
     const off = s.pos - a.base;
     const enc = this.#enc;
-    let line: Buffer | string;
-    if (enc === null) line = a.buf.subarray(off, end);
-    else if (enc === 'latin1') line = a.buf.toString('latin1', off, end);
-    else if (enc === 'utf8') {
-      // Validated a read-ahead at a time (whole lines: '\n' never ends inside a character),
-      // then each line decoded straight from it; invalid data is reported at its own line.
-      if (a.base + end > a.validTo) {
-        const last = a.buf.lastIndexOf(0x0a) + 1;
-        if (last >= end && isUtf8(a.buf.subarray(off, last))) a.validTo = a.base + last;
+    if (enc === null) {
+      s.pos += end - off;
+      return a.buf.subarray(off, end);
+    }
+    if (enc !== 'utf16le' && a.base + end > a.checkedTo) {
+      // The whole lines of the read-ahead from here, looked at once ('\n' never ends inside
+      // a character): one-byte text becomes `str`, valid UTF-8 is noted; invalid data is
+      // reported at its own line, by the strict decoder below.
+      const last = a.buf.lastIndexOf(0x0a) + 1;
+      if (last >= end) {
+        a.checkedTo = a.base + last;
+        const region = a.buf.subarray(off, last);
+        if (enc === 'latin1' || isAscii(region)) {
+          a.str = latin1Slice(region, 0, region.length);
+          a.strAt = a.base + off;
+          a.strEnd = a.base + last;
+        } else if (enc === 'utf8' && isUtf8(region)) a.validTo = a.base + last;
       }
-      line = a.base + end <= a.validTo ? a.buf.toString('utf8', off, end) : new Decoder(enc).decode(a.buf.subarray(off, end), true);
-    } else line = new Decoder(enc).decode(a.buf.subarray(off, end), true);
+    }
+    let line: string;
+    if (s.pos >= a.strAt && a.base + end <= a.strEnd) line = a.str.slice(s.pos - a.strAt, a.base + end - a.strAt);
+    else if (enc === 'latin1') line = latin1Slice(a.buf, off, end);
+    else if (enc === 'utf8' && a.base + end <= a.validTo) line = utf8Slice(a.buf, off, end);
+    else line = new Decoder(enc).decode(a.buf.subarray(off, end), true);
     s.pos += end - off;
     return line;
   }
@@ -937,6 +971,14 @@ export class TempFile {
   #quickLine(a: Ahead): Buffer | string | undefined {
     const s = this.#s;
     if (this.#pending !== 0 || s.closed || s.blen !== 0 || !this.#info.readable) return undefined;
+    const p = s.pos;
+    if (p >= a.strAt && p < a.strEnd && a.gen === s.gen) {
+      // One-byte text: the line is a slice of the decoded read-ahead (which ends with '\n').
+      const from = p - a.strAt;
+      const to = a.str.indexOf('\n', from) + 1;
+      s.pos = a.strAt + to;
+      return a.str.slice(from, to);
+    }
     const end = aheadLine(s, a);
     return end < 0 ? undefined : this.#takeLine(s, a, end);
   }

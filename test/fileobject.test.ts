@@ -145,6 +145,37 @@ describe.each(KINDS)('%s file', (kind) => {
     f.closeSync();
   });
 
+  it('text iteration equals readline across read-ahead chunks (one-byte and multi-byte text), and sees writes', () => {
+    for (const encoding of ['utf8', 'latin1', 'ascii', 'utf16le'] as const) {
+      const f = make(kind, { mode: 'w+', encoding });
+      const wide = encoding === 'utf8' || encoding === 'utf16le';
+      const lines = Array.from({ length: 6000 }, (_, i) =>
+        i % 1500 < 700 ? `${i}:${'a'.repeat(i % 97)}\n` : `${i}:${wide ? 'é😀' : encoding === 'latin1' ? 'éÿ' : '~'}${'b'.repeat(i % 89)}\n`,
+      );
+      f.writeSync(lines.join('') + 'end');
+      f.seekSync(0);
+      const want: string[] = [];
+      for (let l = f.readlineSync() as string; l !== ''; l = f.readlineSync() as string) want.push(l);
+      f.seekSync(0);
+      const got: string[] = [];
+      for (const l of f) {
+        got.push(l as string);
+        if (got.length === 3000) {
+          // Overwrite the next line through the object: the iterator must see it.
+          const at = f.tellSync();
+          const next = want[3000]!;
+          const repl = 'Z'.repeat(next.length - 1) + '\n';
+          f.writeSync(repl);
+          want[3000] = repl;
+          f.seekSync(at);
+        }
+      }
+      expect(got.length, encoding).toBe(want.length);
+      expect(got, encoding).toEqual(want);
+      f.closeSync();
+    }
+  });
+
   it('utf16le lines end at an aligned 0a 00; invalid data fails at its own line', () => {
     const f = make(kind, { mode: 'w+', encoding: 'utf16le' });
     f.writeSync('ਁĀ\nĊĀਊ\nz');
