@@ -28,6 +28,7 @@ function holdingFd<T>(s: FileState, f: () => Promise<T>): Promise<T> {
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
+const ASYNC_READ_CHUNK = 256 * 1024; // the async line iterator's read-ahead
 const PEEK_DEFAULT = 8192; // peek() with no size: Python's default buffer's worth
 
 /** What a TempFile owns; kept apart so the finalizer can flush and close it without the object. */
@@ -175,6 +176,7 @@ interface Ahead {
   strAt: number;
   strEnd: number;
   unit: number; // newline width: 2 in utf16le (aligned to the line's start), else 1
+  chunk: number; // bytes per read: more for the async iterator, which pays a thread-pool round trip per read
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -192,8 +194,8 @@ const utf8Slice: Slicer =
     ? (b, s, e) => (b as unknown as { utf8Slice: (s: number, e: number) => string }).utf8Slice(s, e)
     : (b, s, e) => b.toString('utf8', s, e);
 
-function newAhead(enc: TextEncoding | null): Ahead {
-  return { buf: EMPTY, base: 0, gen: -1, validTo: 0, checkedTo: 0, str: '', strAt: 0, strEnd: 0, unit: enc === 'utf16le' ? 2 : 1 };
+function newAhead(enc: TextEncoding | null, chunk = READ_CHUNK): Ahead {
+  return { buf: EMPTY, base: 0, gen: -1, validTo: 0, checkedTo: 0, str: '', strAt: 0, strEnd: 0, unit: enc === 'utf16le' ? 2 : 1, chunk };
 }
 
 const NL16 = Buffer.from([0x0a, 0]);
@@ -242,7 +244,7 @@ function* aheadLineIo(s: FileState, a: Ahead): Io<number> {
     const end = lineEnd(a, off, from);
     if (end >= 0) return end;
     const rest = a.buf.length - off;
-    const chunk = yield* preadIo(READ_CHUNK, a.base + a.buf.length);
+    const chunk = yield* preadIo(a.chunk, a.base + a.buf.length);
     if (chunk.length === 0) {
       if (rest === 0) return -1;
       a.buf = a.buf.subarray(off); // the last line, without a newline
@@ -1059,7 +1061,7 @@ export class TempFile {
   /** As [Symbol.iterator], with the async methods (in call order with the other async calls). */
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer | string> {
     this.#open();
-    const a = newAhead(this.#enc);
+    const a = newAhead(this.#enc, ASYNC_READ_CHUNK);
     const file = this;
     let ended = false;
     const done: IteratorResult<Buffer | string> = { done: true, value: undefined };
