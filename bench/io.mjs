@@ -11,6 +11,9 @@
 //   --big-rounds=N    rounds of the bulk cases (default 5; --quick 1)
 //   --dir=PATH        where the bulk cases run (default /dev/shm when it has more than
 //                     twice --mib free, else /tmp)
+//   --lines=N         lines of 80 bytes in the line-reading file (default 1,000,000; --quick 200,000)
+//   --line-rounds=N   rounds of the line-reading cases (default 5; --quick 2)
+//   --only=lines      run part 3 alone
 //
 // Part 1, small writes: --writes writes of 16 bytes (one Buffer, reused), then a flush,
 // timed around the loop and the flush only (file creation and close are not timed):
@@ -42,6 +45,21 @@
 // this shared 2-core machine hits both alike. A ratio is the median over rounds of the
 // ratio within the pair.
 //
+// Part 3, line reading (issue 13): a file of --lines lines of 80 bytes (79 ASCII bytes and
+// '\n'), written once as a NamedTemporaryFile in text mode ('w+', utf8), then read line by line
+// to the end, each case from the start of that same file, counting lines:
+//   - TempFile sync:  `for (const line of f)` (strings),
+//   - TempFile async: `for await (const line of f)`,
+//   - Node: `for await (const line of readline.createInterface({input: fs.createReadStream(path),
+//     crlfDelay: Infinity}))` (strings, newline removed),
+//   - Python 3: `for line in f` on open(path, encoding='utf-8') (its default newline handling),
+//     timed inside Python (interpreter start-up not counted),
+//   - for information, a binary TempFile ('w+b', same bytes) with `for (const line of f)` and
+//     Python's `for line in f` on open(path, 'rb').
+// Per round each case runs once, in a rotated order, after one warm-up run of each; a ratio is
+// the median over rounds of the ratio within the round. Targets: sync ≥ 3× readline, ≤ 1.5×
+// Python's time; async ≥ 1.5× readline.
+//
 // Compare figures only within one run: on this machine's /tmp (ext4 without journal,
 // mounted with discard) costs drift with recent deletions.
 //
@@ -57,6 +75,7 @@ import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
+import * as readline from 'node:readline';
 import { createRequire } from 'node:module';
 import { fsType, median, workDirs } from './_common.mjs';
 
@@ -64,9 +83,9 @@ import { fsType, median, workDirs } from './_common.mjs';
 
 const argv = process.argv.slice(2);
 const USAGE =
-  'usage: node bench/io.mjs [--quick] [--json] [--writes=N] [--small-rounds=N] [--mib=N] [--big-rounds=N] [--dir=PATH]';
+  'usage: node bench/io.mjs [--quick] [--json] [--writes=N] [--small-rounds=N] [--mib=N] [--big-rounds=N] [--dir=PATH] [--lines=N] [--line-rounds=N] [--only=lines]';
 for (const a of argv) {
-  if (!/^--(quick|json|writes=\d+|small-rounds=\d+|mib=\d+|big-rounds=\d+|dir=.+)$/.test(a)) {
+  if (!/^--(quick|json|writes=\d+|small-rounds=\d+|mib=\d+|big-rounds=\d+|dir=.+|lines=\d+|line-rounds=\d+|only=lines)$/.test(a)) {
     console.error(`unknown argument: ${a}\n${USAGE}`);
     process.exit(2);
   }
@@ -88,6 +107,9 @@ const SMALL_SLICES = QUICK ? 2 : 10; // passes over the small-write cases per ro
 const MIB = numOpt('--mib', QUICK ? 128 : 1024);
 const BIG_ROUNDS = numOpt('--big-rounds', QUICK ? 1 : 5);
 const DIR_OPT = strOpt('--dir');
+const LINES = numOpt('--lines', QUICK ? 200_000 : 1_000_000);
+const LINE_ROUNDS = numOpt('--line-rounds', QUICK ? 2 : 5);
+const ONLY_LINES = strOpt('--only') === 'lines';
 
 const SMALL = 16; // bytes per small write
 const CHUNK = 1 << 20; // bulk chunk
@@ -643,6 +665,153 @@ async function benchBulk(base) {
   }
 }
 
+// --- part 3: line reading --------------------------------------------------------
+
+const PY_LINES = `
+import sys, time
+p, mode = sys.argv[1], sys.argv[2]
+f = open(p, mode) if mode == 'rb' else open(p, mode, encoding='utf-8')
+with f:
+    t = time.perf_counter()
+    n = 0
+    for line in f:
+        n += 1
+    t = time.perf_counter() - t
+print(t, n)
+`;
+
+function pyLines(path_, mode) {
+  const r = spawnSync(PYTHON_EXE, ['-c', PY_LINES, path_, mode], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  const [sec, n] = r.stdout.trim().split(' ');
+  if (Number(n) !== LINES) throw new Error(`python3 read ${n} lines`);
+  return Number(sec);
+}
+
+const secondsSince = (t) => Number(hr() - t) / 1e9;
+
+async function benchLines(base) {
+  const work = makeWorkDir(base);
+  const text = st.NamedTemporaryFileSync({ dir: work, mode: 'w+' });
+  const bin = st.TemporaryFileSync({ dir: work, mode: 'w+b' });
+  try {
+    const line = 'x'.repeat(79) + '\n';
+    const block = line.repeat(1000);
+    for (let i = 0; i < LINES; i += 1000) {
+      const k = Math.min(1000, LINES - i);
+      const s = k === 1000 ? block : line.repeat(k);
+      text.writeSync(s);
+      bin.writeSync(Buffer.from(s));
+    }
+    text.flushSync();
+    bin.flushSync();
+    const check = (n, what) => {
+      if (n !== LINES) throw new Error(`${what} read ${n} lines`);
+    };
+    const cases = {
+      sync: {
+        label: 'TempFile text: for (const line of f)',
+        run: async () => {
+          text.seekSync(0);
+          const t = hr();
+          let n = 0;
+          for (const _ of text) n++;
+          const s = secondsSince(t);
+          check(n, 'sync');
+          return s;
+        },
+      },
+      async: {
+        label: 'TempFile text: for await (const line of f)',
+        run: async () => {
+          text.seekSync(0);
+          const t = hr();
+          let n = 0;
+          for await (const _ of text) n++;
+          const s = secondsSince(t);
+          check(n, 'async');
+          return s;
+        },
+      },
+      readline: {
+        label: 'readline over fs.createReadStream(path)',
+        run: async () => {
+          const t = hr();
+          let n = 0;
+          const rl = readline.createInterface({ input: fs.createReadStream(text.path), crlfDelay: Infinity });
+          for await (const _ of rl) n++;
+          const s = secondsSince(t);
+          check(n, 'readline');
+          return s;
+        },
+      },
+      binSync: {
+        label: 'TempFile binary: for (const line of f)',
+        run: async () => {
+          bin.seekSync(0);
+          const t = hr();
+          let n = 0;
+          for (const _ of bin) n++;
+          const s = secondsSince(t);
+          check(n, 'binary sync');
+          return s;
+        },
+      },
+    };
+    if (PYTHON !== null) {
+      cases.python = { label: `Python ${PYTHON}: for line in open(path, encoding='utf-8')`, run: async () => pyLines(text.path, 'r') };
+      cases.pythonBin = { label: `Python ${PYTHON}: for line in open(path, 'rb')`, run: async () => pyLines(text.path, 'rb') };
+    }
+    const names = Object.keys(cases);
+    for (const k of names) await cases[k].run(); // warm-up
+    const times = Object.fromEntries(names.map((k) => [k, []]));
+    for (let r = 0; r < LINE_ROUNDS; r++) {
+      for (let j = 0; j < names.length; j++) {
+        const k = names[(j + r) % names.length];
+        gc();
+        times[k].push(await cases[k].run());
+      }
+    }
+    const results = Object.fromEntries(
+      names.map((k) => [k, { label: cases[k].label, median: median(times[k]), min: Math.min(...times[k]), max: Math.max(...times[k]) }]),
+    );
+    const ratio = (a, b) => (times[a] && times[b] ? median(times[a].map((x, i) => times[b][i] / x)) : null);
+    const ratios = [
+      { name: 'sync iteration: readline time / TempFile sync time', value: ratio('sync', 'readline'), target: { min: 3 } },
+      { name: 'sync iteration: TempFile sync time / Python time', value: ratio('python', 'sync'), target: { max: 1.5 } },
+      { name: 'async iteration: readline time / TempFile async time', value: ratio('async', 'readline'), target: { min: 1.5 } },
+      { name: 'binary: TempFile sync time / Python rb time', value: ratio('pythonBin', 'binSync'), target: null },
+    ].map((q) => ({
+      ...q,
+      pass: q.value === null || !q.target ? null : q.target.min !== undefined ? q.value >= q.target.min : q.value <= q.target.max,
+    }));
+    return { base, fs: fsType(base), lines: LINES, rounds: LINE_ROUNDS, results, ratios };
+  } finally {
+    text.closeSync();
+    bin.closeSync();
+    scratch.remove(work, true);
+  }
+}
+
+function printLines(d) {
+  const w = 60;
+  const out = [''];
+  out.push(`== line reading: ${d.lines.toLocaleString('en-US')} lines of 80 B, ${d.base} (${d.fs}) — ${d.rounds} rounds, after a warm-up ==`);
+  out.push(`${'case'.padEnd(w)} ${'seconds'.padStart(8)} ${'ns/line'.padStart(9)}   min–max s`);
+  for (const r of Object.values(d.results)) {
+    out.push(
+      `${r.label.padEnd(w)} ${r.median.toFixed(3).padStart(8)} ${((r.median / d.lines) * 1e9).toFixed(1).padStart(9)}   ${r.min.toFixed(3)}–${r.max.toFixed(3)}`,
+    );
+  }
+  out.push(`${'ratio (median of per-round ratios)'.padEnd(w)} ${'value'.padStart(8)}   target`);
+  for (const q of d.ratios) {
+    const t = q.target ? (q.target.min !== undefined ? `≥ ${q.target.min}` : `≤ ${q.target.max}`) : '';
+    const v = q.value === null ? 'n/a' : q.value.toFixed(2);
+    out.push(`${q.name.padEnd(w)} ${v.padStart(8)}   ${t.padEnd(6)} ${verdict(q.pass)}`.trimEnd());
+  }
+  console.log(out.join('\n'));
+}
+
 // --- printing ------------------------------------------------------------------
 
 const MiB = (x) => `${(x / 1048576).toFixed(1)} MiB`;
@@ -720,18 +889,24 @@ if (!JSON_OUT) {
   console.log('Ratios are within this run only.');
 }
 const smallRuns = [];
-for (const b of bases) {
-  const d = benchSmall(b);
-  smallRuns.push(d);
-  if (!JSON_OUT) printSmall(d);
+let bulk = null;
+if (!ONLY_LINES) {
+  for (const b of bases) {
+    const d = benchSmall(b);
+    smallRuns.push(d);
+    if (!JSON_OUT) printSmall(d);
+  }
+  bulk = await benchBulk(bulkBase);
+  if (!JSON_OUT) printBulk(bulk);
 }
-const bulk = await benchBulk(bulkBase);
-if (!JSON_OUT) printBulk(bulk);
+const lines = await benchLines(DIR_OPT ?? '/tmp');
+if (!JSON_OUT) printLines(lines);
 const seconds = (Date.now() - t0) / 1000;
 
 const misses = [
   ...smallRuns.flatMap((d) => d.ratios.filter((q) => q.pass === false).map((q) => `${d.base}: ${q.name}`)),
-  ...[...bulk.ratios, ...bulk.rss].filter((q) => q.pass === false).map((q) => `${bulk.base}: ${q.name}`),
+  ...(bulk ? [...bulk.ratios, ...bulk.rss] : []).filter((q) => q.pass === false).map((q) => `${bulk.base}: ${q.name}`),
+  ...lines.ratios.filter((q) => q.pass === false).map((q) => `${lines.base}: ${q.name}`),
 ];
 if (JSON_OUT) {
   console.log(
@@ -746,6 +921,7 @@ if (JSON_OUT) {
         leftovers: scratch.leftovers,
         small: smallRuns,
         bulk,
+        lines,
         misses,
       },
       null,

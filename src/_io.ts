@@ -34,6 +34,8 @@ export interface Spiller {
 export interface IoTarget {
   io: Backend;
   spill: Spiller | null;
+  /** Counts writes and truncations that reached the backend (line iterators' read-ahead checks it). */
+  gen: number;
 }
 
 function unsupportedOp(o: Op): never {
@@ -264,7 +266,10 @@ export function runSync<T>(t: IoTarget, g: Io<T>): T {
       if (o.op === 'spill') {
         t.spill?.sync();
         v = 0;
-      } else v = t.io.sync(o);
+      } else {
+        if (o.op === 'pwrite' || o.op === 'ftruncate') t.gen++;
+        v = t.io.sync(o);
+      }
     } catch (e) {
       r = g.throw(e);
       continue;
@@ -283,7 +288,10 @@ export async function runAsync<T>(t: IoTarget, g: Io<T>): Promise<T> {
       if (o.op === 'spill') {
         await t.spill?.async();
         v = 0;
-      } else v = await t.io.async(o);
+      } else {
+        if (o.op === 'pwrite' || o.op === 'ftruncate') t.gen++;
+        v = await t.io.async(o);
+      }
     } catch (e) {
       r = g.throw(e);
       continue;

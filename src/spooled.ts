@@ -1,9 +1,10 @@
 // SpooledTemporaryFile: a TempFile that keeps its data in memory until it grows past
 // maxSize, its descriptor is asked for, or rollover() is called; then it moves to a
-// real TemporaryFile, with position and data as they were.
+// real TemporaryFile, with position and data as they were, made with the settings in force at
+// rollover (tempfile.tempdir, tempfile.template), as Python's TemporaryFile(**args) runs then.
 import * as fs from 'node:fs';
 import { native, KIND_UNNAMED } from './_binding';
-import { checkOptionsObject } from './_options';
+import { checkOptionsObject, resolveNameOptions } from './_options';
 import { fileClosed, invalidArgType, invalidArgValue } from './_errors';
 import { fileArgs, nativeArgs, FILE_KEYS, type TemporaryFileOptions } from './create';
 import { fdBackend, MemoryBackend, type Spiller } from './_io';
@@ -23,7 +24,9 @@ interface Spool {
   rolled: boolean;
 }
 
-function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativeArgs<typeof KIND_UNNAMED>>, cap: number): Spiller {
+type UnnamedArgs = ReturnType<typeof nativeArgs<typeof KIND_UNNAMED>>;
+
+function spiller(spool: Spool, mem: MemoryBackend, argsNow: () => UnnamedArgs, cap: number): Spiller {
   const done = (fd: number) => {
     const st = spool.s!;
     if (st.closed) {
@@ -40,7 +43,7 @@ function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativ
   };
   return {
     sync(): void {
-      const fd = native.createSync(...args);
+      const fd = native.createSync(...argsNow());
       try {
         const data = mem.contents();
         for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, off);
@@ -51,7 +54,7 @@ function spiller(spool: Spool, mem: MemoryBackend, args: ReturnType<typeof nativ
       done(fd);
     },
     async async(): Promise<void> {
-      const fd = await native.create(...args);
+      const fd = await native.create(...argsNow());
       try {
         const data = mem.contents();
         for (let off = 0; off < data.length; ) {
@@ -112,7 +115,9 @@ export function SpooledTemporaryFile(options?: SpooledTemporaryFileOptions): Spo
   const mem = new MemoryBackend();
   const cap = f.bufsize === 0 ? 0 : f.bufsize > 1 ? f.bufsize : -1;
   const spool: Spool = { s: null, rolled: false };
-  const spill = spiller(spool, mem, nativeArgs(f.r, KIND_UNNAMED, 0o600), cap);
+  // The options were checked above (fileArgs resolved them once); at rollover they are resolved
+  // again, so a default directory or prefix is the one in force then.
+  const spill = spiller(spool, mem, () => nativeArgs(resolveNameOptions(f.o), KIND_UNNAMED, 0o600), cap);
   return new SpooledTempFile(
     { fd: -1, io: mem, spill, maxSize, path: null, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding },
     spool,

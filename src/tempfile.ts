@@ -3,12 +3,14 @@
 // text decoding live here; the descriptor's own offset is never used (all I/O
 // is pread/pwrite at the object's position).
 import * as fs from 'node:fs';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
 import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
-import { checkOptionsObject } from './_options';
+import { checkOptionsObject, checkPermissions } from './_options';
 import { releaseDir, track, untrack, type DirRef, type Removable } from './_lifetime';
 import { persistArgs, persistState, persistStateSync, reopenFd, reopenFdSync, type PersistOptions } from './persist';
 
@@ -27,6 +29,8 @@ function holdingFd<T>(s: FileState, f: () => Promise<T>): Promise<T> {
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
+const ASYNC_READ_CHUNK = 256 * 1024; // the async line iterator's read-ahead
+const PEEK_DEFAULT = 8192; // peek() with no size: Python's default buffer's worth
 
 /** What a TempFile owns; kept apart so the finalizer can flush and close it without the object. */
 export interface FileState {
@@ -48,6 +52,7 @@ export interface FileState {
   blen: number; // bytes waiting in it
   bstart: number; // file offset of its first byte
   pos: number; // the object's position, buffered bytes included
+  gen: number; // bumped by every write or truncation that reaches the backend (see Ahead)
 }
 
 export interface TempFileInit {
@@ -152,6 +157,108 @@ function* readLineIo(pos: number, nl: Buffer, unit: number): Io<Buffer> {
     chunks.push(b);
     total += b.length;
     if (b.length < READ_CHUNK) return Buffer.concat(chunks);
+  }
+}
+
+/**
+ * A line iterator's read-ahead (and readlines'): a window of the file's bytes from `base`, read
+ * in chunks as Python's buffered reader does. It is only a cache: the object's position still
+ * moves line by line, so an iterator left half-way leaves the position after the last line it
+ * gave. It is used only while nothing wrote to or truncated the file through this object since
+ * it was read (`gen`) and while the position is inside it.
+ */
+interface Ahead {
+  buf: Buffer;
+  base: number; // file offset of buf[0]
+  gen: number; // the state's gen when buf was read
+  validTo: number; // utf8: the bytes before this file offset are known valid
+  checkedTo: number; // text: the whole lines before this file offset have been looked at
+  // Text made only of one-byte characters (ASCII, or any latin1) is decoded a read-ahead at a
+  // time into `str`, whole lines from file offset strAt to strEnd: a line is then a slice of
+  // it (no copy), its length in characters its length in bytes.
+  str: string;
+  strAt: number;
+  strEnd: number;
+  unit: number; // newline width: 2 in utf16le (aligned to the line's start), else 1
+  chunk: number; // bytes per read: more for the async iterator, which pays a thread-pool round trip per read
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// Buffer's own slice decoders (what toString(enc, start, end) calls, without its argument
+// handling); toString where a runtime lacks them.
+type Slicer = (b: Buffer, start: number, end: number) => string;
+const P = Buffer.prototype as unknown as Record<string, unknown>;
+const latin1Slice: Slicer =
+  typeof P.latin1Slice === 'function'
+    ? (b, s, e) => (b as unknown as { latin1Slice: (s: number, e: number) => string }).latin1Slice(s, e)
+    : (b, s, e) => b.toString('latin1', s, e);
+const utf8Slice: Slicer =
+  typeof P.utf8Slice === 'function'
+    ? (b, s, e) => (b as unknown as { utf8Slice: (s: number, e: number) => string }).utf8Slice(s, e)
+    : (b, s, e) => b.toString('utf8', s, e);
+
+function newAhead(enc: TextEncoding | null, chunk = READ_CHUNK): Ahead {
+  return { buf: EMPTY, base: 0, gen: -1, validTo: 0, checkedTo: 0, str: '', strAt: 0, strEnd: 0, unit: enc === 'utf16le' ? 2 : 1, chunk };
+}
+
+const NL16 = Buffer.from([0x0a, 0]);
+
+/** The end (past the newline) of the line starting at a.buf[off], searching from `from`; -1 if none yet. */
+function lineEnd(a: Ahead, off: number, from: number): number {
+  if (a.unit === 1) {
+    const i = a.buf.indexOf(0x0a, from);
+    return i < 0 ? -1 : i + 1;
+  }
+  for (;;) {
+    const i = a.buf.indexOf(NL16, from);
+    if (i < 0) return -1;
+    if ((i - off) % 2 === 0) return i + 2;
+    from = i + 1;
+  }
+}
+
+/**
+ * The end in a.buf of the line at the position from the read-ahead alone (no I/O; the line
+ * starts at s.pos - a.base), or -1 when it has no whole line there.
+ */
+function aheadLine(s: FileState, a: Ahead): number {
+  const off = s.pos - a.base;
+  if (a.gen !== s.gen || off < 0 || off > a.buf.length) return -1;
+  return lineEnd(a, off, off);
+}
+
+/**
+ * The end in a.buf of the line at the position (it starts at s.pos - a.base), reading ahead;
+ * -1 at end of file. The position does not move.
+ */
+function* aheadLineIo(s: FileState, a: Ahead): Io<number> {
+  yield* flushIo(s);
+  let off = s.pos - a.base;
+  if (a.gen !== s.gen || off < 0 || off > a.buf.length) {
+    a.buf = EMPTY;
+    a.base = a.validTo = a.checkedTo = s.pos;
+    a.str = '';
+    a.strAt = a.strEnd = 0;
+    a.gen = s.gen;
+    off = 0;
+  }
+  let from = off;
+  for (;;) {
+    const end = lineEnd(a, off, from);
+    if (end >= 0) return end;
+    const rest = a.buf.length - off;
+    const chunk = yield* preadIo(a.chunk, a.base + a.buf.length);
+    if (chunk.length === 0) {
+      if (rest === 0) return -1;
+      a.buf = a.buf.subarray(off); // the last line, without a newline
+      a.base += off;
+      return a.buf.length;
+    }
+    a.buf = rest > 0 ? Buffer.concat([a.buf.subarray(off), chunk]) : chunk;
+    a.base += off;
+    off = 0;
+    from = Math.max(0, rest - a.unit + 1);
   }
 }
 
@@ -323,6 +430,7 @@ export class TempFile {
       blen: 0,
       bstart: 0,
       pos: 0,
+      gen: 0,
     };
     finalizer.register(this, this.#s);
     if (!isMainThread) {
@@ -361,6 +469,40 @@ export class TempFile {
   /** The text encoding; undefined in binary mode. */
   get encoding(): TextEncoding | undefined {
     return this.#enc ?? undefined;
+  }
+  /**
+   * Python's `newlines`: text mode is Python's newline='\n' (no translation), where it is None:
+   * null here; undefined in binary mode, where Python's buffered files have no such attribute.
+   */
+  get newlines(): null | undefined {
+    return this.#enc === null ? undefined : null;
+  }
+
+  // --- capabilities (Python's; sync only, ValueError → ERR_FILE_CLOSED after close) ---
+
+  /** Whether the mode allows reading. */
+  readable(): boolean {
+    this.#open();
+    return this.#info.readable;
+  }
+  /** Whether the mode allows writing. */
+  writable(): boolean {
+    this.#open();
+    return this.#info.writable;
+  }
+  /** Always true: every TempFile can seek. */
+  seekable(): boolean {
+    this.#open();
+    return true;
+  }
+  /** Always false: a temp file is never a terminal. */
+  isatty(): boolean {
+    this.#open();
+    return false;
+  }
+  /** The descriptor, as `fd` (a SpooledTemporaryFile in memory rolls over to have one). */
+  fileno(): number {
+    return this.fd;
   }
 
   // --- the operations, each written once as an Io generator ---
@@ -586,6 +728,7 @@ export class TempFile {
       if (s.io instanceof MemoryBackend && !s.append && (s.maxSize === 0 || s.pos + b.length <= s.maxSize)) {
         s.io.writeAt(b, s.pos);
         s.pos += b.length;
+        s.gen++;
         return n;
       }
     }
@@ -715,9 +858,9 @@ export class TempFile {
       fs: {
         open: fs.open,
         write: (_fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: WriteCb) =>
-          file.#onFd(cb, (d, done: WriteCb) => fs.write(d, buf, off, len, pos, done)),
+          file.#onFd(cb, (d, done: WriteCb) => (s.gen++, fs.write(d, buf, off, len, pos, done))),
         writev: (_fd: number, bufs: NodeJS.ArrayBufferView[], pos: number, cb: WritevCb) =>
-          file.#onFd(cb, (d, done: WritevCb) => fs.writev(d, bufs, pos, done)),
+          file.#onFd(cb, (d, done: WritevCb) => (s.gen++, fs.writev(d, bufs, pos, done))),
         close: keepOpen,
       },
       autoClose: true,
@@ -797,6 +940,275 @@ export class TempFile {
       await runAsync(s, this.#onDiskIo(s));
       return this.#reopened(await holdingFd(s, () => reopenFd(s)));
     });
+  }
+
+  // --- lines, iteration, buffered-reader extras, stat, chmod, web streams ---
+
+  /**
+   * The line at the position, ending at a.buf[end], as this mode returns it (decoded in text
+   * mode); the position moves past it.
+   */
+  #takeLine(s: FileState, a: Ahead, end: number): Buffer | string {
+    const off = s.pos - a.base;
+    const enc = this.#enc;
+    if (enc === null) {
+      s.pos += end - off;
+      return a.buf.subarray(off, end);
+    }
+    if (enc !== 'utf16le' && a.base + end > a.checkedTo) {
+      // The whole lines of the read-ahead from here, looked at once ('\n' never ends inside
+      // a character): one-byte text becomes `str`, valid UTF-8 is noted; invalid data is
+      // reported at its own line, by the strict decoder below.
+      const last = a.buf.lastIndexOf(0x0a) + 1;
+      if (last >= end) {
+        a.checkedTo = a.base + last;
+        const region = a.buf.subarray(off, last);
+        if (enc === 'latin1' || isAscii(region)) {
+          a.str = latin1Slice(region, 0, region.length);
+          a.strAt = a.base + off;
+          a.strEnd = a.base + last;
+        } else if (enc === 'utf8' && isUtf8(region)) a.validTo = a.base + last;
+      }
+    }
+    let line: string;
+    if (s.pos >= a.strAt && a.base + end <= a.strEnd) line = a.str.slice(s.pos - a.strAt, a.base + end - a.strAt);
+    else if (enc === 'latin1') line = latin1Slice(a.buf, off, end);
+    else if (enc === 'utf8' && a.base + end <= a.validTo) line = utf8Slice(a.buf, off, end);
+    else line = new Decoder(enc).decode(a.buf.subarray(off, end), true);
+    s.pos += end - off;
+    return line;
+  }
+
+  /** The next line (as readline() returns it), or null at end of file. */
+  *#lineIo(a: Ahead): Io<Buffer | string | null> {
+    const s = this.#checkRead('readline');
+    const end = yield* aheadLineIo(s, a);
+    return end < 0 ? null : this.#takeLine(s, a, end);
+  }
+
+  /** The next line without I/O when the read-ahead has it; undefined otherwise. */
+  #quickLine(a: Ahead): Buffer | string | undefined {
+    const s = this.#s;
+    if (this.#pending !== 0 || s.closed || s.blen !== 0 || !this.#info.readable) return undefined;
+    const p = s.pos;
+    if (p >= a.strAt && p < a.strEnd && a.gen === s.gen) {
+      // One-byte text: the line is a slice of the decoded read-ahead (which ends with '\n').
+      const from = p - a.strAt;
+      const to = a.str.indexOf('\n', from) + 1;
+      s.pos = a.strAt + to;
+      return a.str.slice(from, to);
+    }
+    const end = aheadLine(s, a);
+    return end < 0 ? undefined : this.#takeLine(s, a, end);
+  }
+
+  *#readlinesIo(hint: number): Io<(Buffer | string)[]> {
+    const a = newAhead(this.#enc);
+    const out: (Buffer | string)[] = [];
+    let total = 0;
+    for (;;) {
+      const line = yield* this.#lineIo(a);
+      if (line === null) break;
+      out.push(line);
+      if (hint > 0) {
+        total += typeof line === 'string' ? countCodePoints(line) : line.length;
+        if (total > hint) break;
+      }
+    }
+    return out;
+  }
+
+  #checkHint(hint: unknown): number {
+    if (hint === undefined || hint === null) return -1;
+    if (typeof hint !== 'number') throw invalidArgType('hint', 'of type number', hint);
+    if (!Number.isSafeInteger(hint)) throw invalidArgValue('hint', hint, 'must be an integer');
+    return hint;
+  }
+
+  /**
+   * The lines from the position to the end of file, as readline() returns them; with
+   * `hint` > 0, stops once the lines so far hold more than `hint` bytes (binary) or characters
+   * (text), as CPython's IOBase.readlines does (the docs' 'exceeds').
+   */
+  readlinesSync(hint: number = -1): (Buffer | string)[] {
+    this.#checkRead('readlines');
+    return this.#sync(this.#readlinesIo(this.#checkHint(hint)));
+  }
+
+  /** Writes each item (as write() would; no separators added). */
+  writelinesSync(lines: Iterable<Bytes | string>): void {
+    this.#open();
+    if (lines === null || typeof (lines as Iterable<unknown>)?.[Symbol.iterator] !== 'function')
+      throw invalidArgType('lines', 'an iterable', lines);
+    for (const x of lines) this.writeSync(x);
+  }
+
+  /**
+   * The lines from the position on, as readline() returns them. The file is read ahead in
+   * chunks; the position moves line by line, so after a `break` it is just after the last line
+   * given. A write, truncate or seek through this object in between is seen by the next line.
+   */
+  [Symbol.iterator](): IterableIterator<Buffer | string> {
+    this.#open();
+    const a = newAhead(this.#enc);
+    const file = this;
+    let ended = false;
+    const it: IterableIterator<Buffer | string> = {
+      next(): IteratorResult<Buffer | string> {
+        if (ended) return { done: true, value: undefined };
+        let line = file.#quickLine(a);
+        if (line === undefined) {
+          const l = file.#sync(file.#lineIo(a));
+          if (l === null) return { done: true, value: undefined };
+          line = l;
+        }
+        return { done: false, value: line };
+      },
+      return(value?: unknown): IteratorResult<Buffer | string> {
+        ended = true;
+        return { done: true, value: value as undefined };
+      },
+      [Symbol.iterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+
+  /** As [Symbol.iterator], with the async methods (in call order with the other async calls). */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer | string> {
+    this.#open();
+    const a = newAhead(this.#enc, ASYNC_READ_CHUNK);
+    const file = this;
+    let ended = false;
+    const done: IteratorResult<Buffer | string> = { done: true, value: undefined };
+    const it: AsyncIterableIterator<Buffer | string> = {
+      next(): Promise<IteratorResult<Buffer | string>> {
+        if (ended) return Promise.resolve(done);
+        try {
+          const line = file.#quickLine(a);
+          if (line !== undefined) return Promise.resolve({ done: false, value: line });
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return file.#async(() => file.#lineIo(a)).then((l) => (l === null ? done : { done: false, value: l }));
+      },
+      return(value?: unknown): Promise<IteratorResult<Buffer | string>> {
+        ended = true;
+        return Promise.resolve({ done: true, value: value as undefined });
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+
+  #checkBinaryRead(what: string): FileState {
+    const s = this.#checkRead(what);
+    if (this.#enc !== null) throw unsupported(what, this.#mode);
+    return s;
+  }
+
+  /** One pread at the position into `b` (at most one system call); moves the position if `move`. */
+  *#onePreadIo(s: FileState, b: Uint8Array, move: boolean): Io<number> {
+    yield* flushIo(s);
+    const n = b.length === 0 ? 0 : yield { op: 'pread', buf: b, off: 0, len: b.length, pos: s.pos };
+    if (move) s.pos += n;
+    return n;
+  }
+
+  *#peekIo(s: FileState, size: number, move: boolean): Io<Buffer> {
+    const b = Buffer.allocUnsafe(size);
+    const n = yield* this.#onePreadIo(s, b, move);
+    return n === size ? b : b.subarray(0, n);
+  }
+
+  #peekSize(size: unknown): number {
+    const n = this.#checkSize(size);
+    return n > 0 ? n : PEEK_DEFAULT;
+  }
+
+  #read1Size(size: unknown): number {
+    const n = this.#checkSize(size);
+    return n < 0 ? READ_CHUNK : n;
+  }
+
+  /**
+   * Bytes from the position without moving it (binary): up to `size` (default 8 KiB), at least
+   * one unless at end of file, with at most one system call.
+   */
+  peekSync(size: number = 0): Buffer {
+    const s = this.#checkBinaryRead('peek');
+    return this.#sync(this.#peekIo(s, this.#peekSize(size), false));
+  }
+
+  /** Up to `size` bytes (-1: up to 64 KiB) with at most one system call (binary). */
+  read1Sync(size: number = -1): Buffer {
+    const s = this.#checkBinaryRead('read1');
+    return this.#sync(this.#peekIo(s, this.#read1Size(size), true));
+  }
+
+  /** readinto with at most one system call (binary). */
+  readinto1Sync(buffer: NodeJS.ArrayBufferView): number {
+    const s = this.#checkBinaryRead('readinto1');
+    return this.#sync(this.#onePreadIo(s, toBytes(buffer, 'buffer'), true));
+  }
+
+  /**
+   * fs.Stats of the open descriptor, after writing out the buffer (so `size` counts every byte
+   * written). A SpooledTemporaryFile in memory rolls over to have a descriptor, as with `fd`.
+   */
+  statSync(): fs.Stats {
+    const s = this.#open();
+    this.#sync(this.#onDiskIo(s));
+    return fs.fstatSync(s.fd);
+  }
+
+  #checkChmod(permissions: unknown): number {
+    if (permissions === undefined) throw invalidArgType('permissions', 'of type number', permissions);
+    return checkPermissions(permissions, 0);
+  }
+
+  /**
+   * Sets the permission bits (0 to 0o777: never set-user-ID, set-group-ID or sticky) through the
+   * descriptor, not the path: for a named file about to be persisted or shared.
+   */
+  chmodSync(permissions: number): void {
+    const s = this.#open();
+    const p = this.#checkChmod(permissions);
+    this.#sync(this.#onDiskIo(s));
+    fs.fchmodSync(s.fd, p);
+  }
+
+  /**
+   * A web ReadableStream of the file's bytes from the position to the end of file, as
+   * FileHandle.readableWebStream(): the buffer is written out first; the stream reads at its own
+   * positions and does not move the file's; it fails with ERR_FILE_CLOSED once the file is closed.
+   */
+  readableWebStream(options: { type?: 'bytes' } = {}): ReadableStream<Uint8Array> {
+    const s = this.#checkRead('readableWebStream');
+    const o = checkOptionsObject('options', options, ['type']);
+    if (o.type !== undefined && o.type !== 'bytes') throw invalidArgValue('options.type', o.type, "must be 'bytes'");
+    this.flushSync();
+    let at = s.pos;
+    const file = this; // the stream keeps the file alive
+    return new ReadableStream({
+      type: 'bytes',
+      async pull(c) {
+        const st = file.#s;
+        if (st.closed) throw fileClosed();
+        const buf = new Uint8Array(READ_CHUNK);
+        const n = await st.io.async({ op: 'pread', buf, off: 0, len: buf.length, pos: at });
+        if (n === 0) {
+          c.close();
+          c.byobRequest?.respond(0);
+          return;
+        }
+        at += n;
+        c.enqueue(buf.subarray(0, n));
+      },
+    }) as ReadableStream<Uint8Array>;
   }
 
   [Symbol.dispose](): void {
@@ -881,6 +1293,67 @@ export class TempFile {
   close(): Promise<void> {
     return this.#enqueue(async () => {
       if (!this.#s.closed) await runAsync(this.#s, closeIo(this.#s));
+    });
+  }
+
+  readlines(hint: number = -1): Promise<(Buffer | string)[]> {
+    return this.#async(() => {
+      this.#checkRead('readlines');
+      return this.#readlinesIo(this.#checkHint(hint));
+    });
+  }
+
+  /** Writes each item of an iterable or async iterable, in call order with other async calls. */
+  writelines(lines: Iterable<Bytes | string> | AsyncIterable<Bytes | string>): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#open();
+      const l = lines as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null;
+      if (l === null || (typeof l?.[Symbol.iterator] !== 'function' && typeof l?.[Symbol.asyncIterator] !== 'function'))
+        throw invalidArgType('lines', 'an iterable or async iterable', lines);
+      const write = async (x: unknown) => {
+        const s = this.#checkWrite('write');
+        const [b] = this.#encodeForWrite(x);
+        const lb = this.#lineBuffered && (x as string).includes('\n');
+        const self = this;
+        await runAsync(
+          s,
+          (function* (): Io<void> {
+            yield* self.#writeIo(s, b);
+            if (lb) yield* flushIo(s);
+          })(),
+        );
+      };
+      if (typeof l[Symbol.asyncIterator] === 'function') for await (const x of l as AsyncIterable<unknown>) await write(x);
+      else for (const x of l as Iterable<unknown>) await write(x);
+    });
+  }
+
+  peek(size: number = 0): Promise<Buffer> {
+    return this.#async(() => this.#peekIo(this.#checkBinaryRead('peek'), this.#peekSize(size), false));
+  }
+
+  read1(size: number = -1): Promise<Buffer> {
+    return this.#async(() => this.#peekIo(this.#checkBinaryRead('read1'), this.#read1Size(size), true));
+  }
+
+  readinto1(buffer: NodeJS.ArrayBufferView): Promise<number> {
+    return this.#async(() => this.#onePreadIo(this.#checkBinaryRead('readinto1'), toBytes(buffer, 'buffer'), true));
+  }
+
+  stat(): Promise<fs.Stats> {
+    return this.#enqueue(async () => {
+      const s = this.#open();
+      await runAsync(s, this.#onDiskIo(s));
+      return holdingFd(s, () => new Promise<fs.Stats>((res, rej) => fs.fstat(s.fd, (e, st) => (e ? rej(e) : res(st)))));
+    });
+  }
+
+  chmod(permissions: number): Promise<void> {
+    return this.#enqueue(async () => {
+      const s = this.#open();
+      const p = this.#checkChmod(permissions);
+      await runAsync(s, this.#onDiskIo(s));
+      await holdingFd(s, () => new Promise<void>((res, rej) => fs.fchmod(s.fd, p, (e) => (e ? rej(e) : res()))));
     });
   }
 

@@ -1,6 +1,8 @@
 // Differential test against CPython: seeded random sequences of file operations (write, read(n),
 // read(), readinto, readline(), readline(n), seek(offset, whence), tell(), truncate(),
-// truncate(n), flush, and a look at the file's bytes) run in Python (test/fixtures/pyfile.py,
+// truncate(n), flush, readlines(hint), writelines, line iteration run to the end or abandoned
+// after k lines, peek/read1/readinto1 (binary, buffered), readable/writable/seekable, newlines,
+// and a look at the file's bytes) run in Python (test/fixtures/pyfile.py,
 // io.open on a real file; a few python3 processes per configuration, each running its share of
 // the sequences on fresh files) and in a TempFile (sync methods; async methods awaited one by one;
 // async methods all called at once without waiting), compared step by step: every return value,
@@ -31,7 +33,15 @@
 //   binary mode; after the flush, and in Python's text mode (its tell() flushes), it is the end
 //   of the file. The generator flushes before tell() in that state.
 // - Python's newline='' ends lines at '\r' too; ours, like newline='\n', only at '\n'. The
-//   configuration with '\r' in its data runs Python with newline='\n'.
+//   configuration with '\r' in its data runs Python with newline='\n'. `newlines` is compared
+//   where Python runs with newline='\n' (None, as ours) and in binary mode (no such attribute);
+//   with newline='' Python records the newlines it has seen, which ours (newline='\n') does not.
+// - peek(n): CPython gives what its buffer holds, which may be fewer bytes than ours (min(n,
+//   bytes left)): its bytes must be a prefix of ours, empty only when ours are. read1/readinto1:
+//   the driver repeats CPython's read1 to n bytes or end of file (see its docstring); they are
+//   not generated with bufsize 0 (CPython's unbuffered FileIO has none of the three).
+// - An abandoned iteration in text mode is read in CPython with readline() (its tell() is
+//   disabled after next() until a seek; see the driver).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -140,9 +150,19 @@ type Op =
   | ['tell']
   | ['truncate', number | null]
   | ['flush']
-  | ['content']; // flush, then the file's bytes (read by descriptor, position untouched)
+  | ['content'] // flush, then the file's bytes (read by descriptor, position untouched)
+  | ['readlines', number]
+  | ['writelines', string[]] // each as 'write' gives it
+  | ['iter', number] // lines of an iteration abandoned after k (-1: to the end)
+  | ['peek', number]
+  | ['read1', number]
+  | ['readinto1', number]
+  | ['readable']
+  | ['writable']
+  | ['seekable']
+  | ['newlines'];
 
-type Value = number | null | { b: string } | { s: string } | [number, string];
+type Value = number | boolean | null | { b: string } | { s: string } | { l: Value[] } | [number, string];
 type Result = { v: Value } | { e: string };
 
 /**
@@ -205,6 +225,17 @@ class Model {
   truncate(n: number | null): void {
     this.#resize(n ?? this.pos);
   }
+  /** readlines(hint) / an iteration of k lines (k = -1: all). */
+  lines(hint: number, k = -1): void {
+    let total = 0;
+    for (let n = 0; this.pos < this.size && n !== k; n++) {
+      const before = this.pos;
+      this.readline(-1);
+      const b = this.bytes.subarray(before, this.pos);
+      total += this.enc === null ? b.length : [...b.toString(this.enc)].length;
+      if (hint > 0 && total > hint) break;
+    }
+  }
   /** Text mode: is byte offset `at` on a character boundary (or at/after the end)? */
   isBoundary(at: number): boolean {
     if (at >= this.size) return true;
@@ -235,9 +266,11 @@ function randomText(r: Rng, alphabet: string[]): string {
 interface GenOptions {
   /** Append mode: flush before tell() while a write may be buffered (see the header). */
   appendFlush: boolean;
+  /** peek/read1/readinto1 only with a buffer (Python's unbuffered FileIO has none). */
+  bufsize: number;
 }
 
-function generate(r: Rng, cfg: Config, n: number, opts: GenOptions = { appendFlush: true }): Op[] {
+function generate(r: Rng, cfg: Config, n: number, opts: GenOptions = { appendFlush: true, bufsize: -1 }): Op[] {
   const binary = cfg.encoding === null;
   const append = cfg.mode.startsWith('a');
   const m = new Model(cfg.encoding, append);
@@ -272,7 +305,57 @@ function generate(r: Rng, cfg: Config, n: number, opts: GenOptions = { appendFlu
     m.truncate(arg);
   };
 
+  /** Text: a write of `s` (or writelines of its pieces), keeping Python in step and the text valid. */
+  const writeText = (s: string, op: Op): void => {
+    const b = Buffer.from(s, cfg.encoding!);
+    if (readSinceSeek) resync();
+    const end = m.pos + b.length;
+    if (!append && end < m.size && !m.isBoundary(end)) truncate(null);
+    ops.push(op);
+    m.write(b);
+  };
+
   while (ops.length < n) {
+    if (r.chance(0.2)) {
+      // The rest of the file object (issue 13).
+      const y = r.next();
+      if (y < 0.2) {
+        const hint = r.pick([-1, 0, 1, r.int(1, 12), r.int(1, 60)]);
+        ops.push(['readlines', hint]);
+        m.lines(hint);
+        readSinceSeek = true;
+        appendPending = false;
+      } else if (y < 0.35) {
+        const k = r.chance(0.35) ? -1 : r.int(0, 4);
+        ops.push(['iter', k]);
+        m.lines(-1, k);
+        readSinceSeek = true;
+        appendPending = false;
+      } else if (y < 0.55) {
+        const count = r.int(0, 4);
+        if (binary) {
+          const items = Array.from({ length: count }, () => randomBytes(r));
+          ops.push(['writelines', items.map((b) => b.toString('hex'))]);
+          m.write(Buffer.concat(items));
+        } else {
+          const items = Array.from({ length: count }, () => randomText(r, cfg.alphabet));
+          writeText(items.join(''), ['writelines', items]);
+        }
+        appendPending = append;
+      } else if (y < 0.8 && binary && opts.bufsize !== 0) {
+        const k = r.int(0, 24);
+        const which = r.pick(['peek', 'read1', 'readinto1'] as const);
+        if (which === 'peek') ops.push(['peek', Math.max(1, k)]);
+        else {
+          ops.push([which, k]);
+          m.read(k);
+        }
+        appendPending = false;
+      } else {
+        ops.push([r.pick(['readable', 'writable', 'seekable', 'newlines'] as const)]);
+      }
+      continue;
+    }
     const x = r.next();
     if (x < 0.25) {
       // write
@@ -281,14 +364,9 @@ function generate(r: Rng, cfg: Config, n: number, opts: GenOptions = { appendFlu
         ops.push(['write', b.toString('hex')]);
         m.write(b);
       } else {
-        const s = randomText(r, cfg.alphabet);
-        const b = Buffer.from(s, cfg.encoding!);
-        if (readSinceSeek) resync();
         // An overwrite that would end inside a character: cut the file at the position first.
-        const end = m.pos + b.length;
-        if (!append && end < m.size && !m.isBoundary(end)) truncate(null);
-        ops.push(['write', s]);
-        m.write(b);
+        const s = randomText(r, cfg.alphabet);
+        writeText(s, ['write', s]);
       }
       appendPending = append;
     } else if (x < 0.38) {
@@ -417,10 +495,12 @@ function contentOf(fd: number): string {
 
 function toValue(v: unknown): Value {
   if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return v;
   if (Buffer.isBuffer(v)) return { b: v.toString('hex') };
   if (typeof v === 'string') return { s: v };
   if (typeof v === 'number' || Array.isArray(v)) return v as Value;
   if (typeof v === 'object' && 'b' in v) return v as { b: string }; // 'content', already hex
+  if (typeof v === 'object' && 'l' in v) return { l: (v as { l: unknown[] }).l.map(toValue) };
   throw new Error(`unexpected result ${String(v)}`);
 }
 
@@ -435,9 +515,55 @@ function cookieOf(results: Result[], i: number): number {
   return r && 'v' in r ? (r.v as number) : (undefined as unknown as number);
 }
 
+const data = (x: string, binary: boolean) => (binary ? Buffer.from(x, 'hex') : x);
+const lines = (l: unknown[]) => ({ l });
+
+/** The other methods of the file object: the same call in both flavors but for the I/O ones. */
+function stepCommon(f: TempFile, op: Op): unknown {
+  switch (op[0]) {
+    case 'readable':
+      return f.readable();
+    case 'writable':
+      return f.writable();
+    case 'seekable':
+      return f.seekable();
+    case 'newlines':
+      return f.newlines === undefined ? '<absent>' : f.newlines;
+  }
+  throw new Error(`not a common op: ${op[0]}`);
+}
+
 /** One operation through the synchronous methods. */
 function stepSync(f: TempFile, op: Op, binary: boolean, results: Result[]): unknown {
   switch (op[0]) {
+    case 'readlines':
+      return lines(f.readlinesSync(op[1]));
+    case 'writelines':
+      return f.writelinesSync(op[1].map((x) => data(x, binary)));
+    case 'iter': {
+      const out: unknown[] = [];
+      if (op[1] !== 0) {
+        for (const l of f) {
+          out.push(l);
+          if (out.length === op[1]) break;
+        }
+      }
+      return lines(out);
+    }
+    case 'peek':
+      return f.peekSync(op[1]);
+    case 'read1':
+      return f.read1Sync(op[1]);
+    case 'readinto1': {
+      const b = new Uint8Array(op[1]);
+      const k = f.readinto1Sync(b);
+      return [k, Buffer.from(b.subarray(0, k)).toString('hex')];
+    }
+    case 'readable':
+    case 'writable':
+    case 'seekable':
+    case 'newlines':
+      return stepCommon(f, op);
     case 'write':
       return f.writeSync(binary ? Buffer.from(op[1], 'hex') : op[1]);
     case 'read':
@@ -468,6 +594,39 @@ function stepSync(f: TempFile, op: Op, binary: boolean, results: Result[]): unkn
 /** One operation through the asynchronous methods (the returned promise is the method's own). */
 function stepAsync(f: TempFile, op: Op, binary: boolean, results: Result[]): Promise<unknown> {
   switch (op[0]) {
+    case 'readlines':
+      return f.readlines(op[1]).then(lines);
+    case 'writelines':
+      // An async iterable, so the async form's own loop is what is tested.
+      return f.writelines(
+        (async function* () {
+          for (const x of op[1]) yield data(x, binary);
+        })(),
+      );
+    case 'iter':
+      return (async () => {
+        const out: unknown[] = [];
+        if (op[1] !== 0) {
+          for await (const l of f) {
+            out.push(l);
+            if (out.length === op[1]) break;
+          }
+        }
+        return lines(out);
+      })();
+    case 'peek':
+      return f.peek(op[1]);
+    case 'read1':
+      return f.read1(op[1]);
+    case 'readinto1': {
+      const b = new Uint8Array(op[1]);
+      return f.readinto1(b).then((k) => [k, Buffer.from(b.subarray(0, k)).toString('hex')]);
+    }
+    case 'readable':
+    case 'writable':
+    case 'seekable':
+    case 'newlines':
+      return new Promise((resolve) => resolve(stepCommon(f, op)));
     case 'write':
       return f.write(binary ? Buffer.from(op[1], 'hex') : op[1]);
     case 'read':
@@ -492,6 +651,8 @@ function stepAsync(f: TempFile, op: Op, binary: boolean, results: Result[]): Pro
       return f.flush().then(() => ({ b: contentOf(f.fd) }));
   }
 }
+
+const stepsNotQueued = new Set(['readable', 'writable', 'seekable', 'newlines']);
 
 const settle = (p: Promise<unknown>): Promise<Result> => p.then((v) => ({ v: toValue(v) }), toError);
 
@@ -520,7 +681,8 @@ async function runOurs(f: TempFile, ops: Op[], binary: boolean, flavor: Flavor):
     pending = [];
   };
   for (const op of ops) {
-    if (op[0] === 'seekc' || op[0] === 'content') {
+    // An iteration awaits each line, and the capabilities are sync calls: they wait too.
+    if (op[0] === 'seekc' || op[0] === 'content' || op[0] === 'iter' || stepsNotQueued.has(op[0])) {
       await drain();
       results.push(await settle(stepAsync(f, op, binary, results)));
     } else {
@@ -534,9 +696,11 @@ async function runOurs(f: TempFile, ops: Op[], binary: boolean, flavor: Flavor):
 // --- comparison ---
 
 /** Whether this step's values are comparable (text-mode positions are opaque cookies). */
-function comparable(op: Op, binary: boolean): boolean {
+function comparable(op: Op, binary: boolean, pyNewline: '' | '\n'): boolean {
   if (binary) return true;
   switch (op[0]) {
+    case 'newlines':
+      return pyNewline === '\n'; // with newline='' Python records what it saw (see the header)
     case 'tell':
     case 'seekc':
       return false;
@@ -554,15 +718,23 @@ const show = (r: Result | undefined, max = Infinity): string => {
   return t.length > max ? `${t.slice(0, max)}…` : t;
 };
 
+/** peek: Python's bytes are a prefix of ours, empty only when ours are (see the header). */
+function samePeek(a: Value, b: Value): boolean {
+  const x = (a as { b: string }).b;
+  const y = (b as { b: string }).b;
+  return x.startsWith(y) && (y.length > 0) === (x.length > 0);
+}
+
 /** The first difference, described for the assertion message; undefined when none. */
-function compare(ops: Op[], ours: Result[], py: Result[], binary: boolean): string | undefined {
+function compare(ops: Op[], ours: Result[], py: Result[], binary: boolean, pyNewline: '' | '\n' = ''): string | undefined {
   for (let i = 0; i < ops.length; i++) {
     const a = ours[i];
     const b = py[i];
     let bad = a === undefined || b === undefined;
     if (!bad) {
       if ('e' in a! || 'e' in b!) bad = !('e' in a! && 'e' in b!) || a!.e.includes('(no code)');
-      else bad = comparable(ops[i]!, binary) && JSON.stringify(a!.v) !== JSON.stringify(b!.v);
+      else if (ops[i]![0] === 'peek') bad = !samePeek(a!.v, b!.v);
+      else bad = comparable(ops[i]!, binary, pyNewline) && JSON.stringify(a!.v) !== JSON.stringify(b!.v);
     }
     if (bad) {
       const from = Math.max(0, i - 12);
@@ -666,7 +838,10 @@ describe.skipIf(!hasPython)(`differential test against CPython (SECURETEMP_DIFF_
         seed,
         bufsize: cfg.bufsizes[Math.floor(i / FLAVORS.length) % cfg.bufsizes.length]!,
         flavor: FLAVORS[i % FLAVORS.length]!,
-        ops: generate(new Rng(seed), cfg, OPS),
+        ops: generate(new Rng(seed), cfg, OPS, {
+          appendFlush: true,
+          bufsize: cfg.bufsizes[Math.floor(i / FLAVORS.length) % cfg.bufsizes.length]!,
+        }),
       };
     });
     // Python starts slowly (~0.1 s): a few processes per configuration, each running a share
@@ -682,7 +857,7 @@ describe.skipIf(!hasPython)(`differential test against CPython (SECURETEMP_DIFF_
     for (const q of seqs) oursAll[q.i] = await runOursOnNewFile(cfg, q.bufsize, q.ops, q.flavor);
     const pyAll = await python;
     for (const q of seqs) {
-      const diff = compare(q.ops, oursAll[q.i]!, pyAll[q.i]!, binary);
+      const diff = compare(q.ops, oursAll[q.i]!, pyAll[q.i]!, binary, cfg.newline);
       if (diff !== undefined) {
         if (DUMP) {
           const file = path.join(DUMP, `diff-${SEED}-${ci}-${q.i}.json`);
@@ -704,7 +879,7 @@ describe.skipIf(!hasPython)(`differential test against CPython (SECURETEMP_DIFF_
     const [py] = await runPython(cfg, [{ i: 0, seed: 0, bufsize, flavor: 'sync', ops }]);
     for (const flavor of ['sync', 'async', 'queued'] as const) {
       const ours = await runOursOnNewFile(cfg, bufsize, ops, flavor);
-      const diff = compare(ops, ours, py!, cfg.encoding === null);
+      const diff = compare(ops, ours, py!, cfg.encoding === null, cfg.newline);
       if (diff !== undefined) assert.fail(`securetemp and CPython differ (${flavor} methods)\n${diff}`);
     }
   });
