@@ -150,6 +150,26 @@ function refusedLink(p: string): NodeJS.ErrnoException {
   return systemError('EACCES', 'open', p, "another user's symbolic link in a directory where others can add entries is not followed (followSymlinks)");
 }
 
+/**
+ * The last name of the chain is never resolved again (third outside review, 2026-12-03): it was
+ * checked not to be a link, and a realpath() of the whole path would follow one put there since
+ * (another user flipping a file in a sticky directory into a link to root's secret got root to
+ * write through it). Only its directory is resolved; the rename then replaces whatever the name
+ * is by then, a link included, and never follows it.
+ */
+function realDirOf(p: string, realDir: string): string {
+  return path.join(realDir, path.basename(p));
+}
+
+/** The link read is the one checked: a link swapped between lstat and readlink is another inode. */
+function sameLink(before: fs.Stats, after: fs.Stats | undefined): boolean {
+  return after !== undefined && after.isSymbolicLink() && after.dev === before.dev && after.ino === before.ino && after.uid === before.uid;
+}
+
+function swappedLink(p: string): NodeJS.ErrnoException {
+  return systemError('EAGAIN', 'readlink', p, 'the symbolic link changed while it was read (followSymlinks)');
+}
+
 function isMissing(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -158,23 +178,30 @@ function isMissing(e: unknown): boolean {
 function resolvedSync(j: Job): Job {
   if (!j.follow) return j;
   let p = j.t.path;
+  let missing = false;
   for (let hops = 0; ; hops++) {
     let st: fs.Stats | undefined;
     try {
       st = fs.lstatSync(p, { throwIfNoEntry: false });
     } catch (e) {
-      if (isMissing(e)) break;
+      if (isMissing(e)) {
+        missing = true;
+        break;
+      }
       throw e;
     }
+    if (st === undefined) missing = true;
     if (st === undefined || !st.isSymbolicLink()) break;
     if (hops === MAX_LINKS) throw systemError('ELOOP', 'open', j.t.path);
     if (untrusted(st, fs.statSync(path.dirname(p)))) throw refusedLink(p);
-    p = path.resolve(path.dirname(p), fs.readlinkSync(p));
+    const target = fs.readlinkSync(p);
+    if (!sameLink(st, fs.lstatSync(p, { throwIfNoEntry: false }))) throw swappedLink(p);
+    p = path.resolve(path.dirname(p), target);
   }
-  if (p === j.t.path) return j;
+  if (p === j.t.path || missing) return j; // a dangling link: replaced, as write-file-atomic does
   let real: string;
   try {
-    real = fs.realpathSync(p);
+    real = realDirOf(p, fs.realpathSync(path.dirname(p)));
   } catch (e) {
     if (!isMissing(e)) throw e;
     return j; // a dangling link: replaced, as write-file-atomic does
@@ -185,23 +212,29 @@ function resolvedSync(j: Job): Job {
 async function resolved(j: Job): Promise<Job> {
   if (!j.follow) return j;
   let p = j.t.path;
+  let missing = false;
   for (let hops = 0; ; hops++) {
     let st: fs.Stats;
     try {
       st = await fs.promises.lstat(p);
     } catch (e) {
-      if (isMissing(e)) break;
+      if (isMissing(e)) {
+        missing = true;
+        break;
+      }
       throw e;
     }
     if (!st.isSymbolicLink()) break;
     if (hops === MAX_LINKS) throw systemError('ELOOP', 'open', j.t.path);
     if (untrusted(st, await fs.promises.stat(path.dirname(p)))) throw refusedLink(p);
-    p = path.resolve(path.dirname(p), await fs.promises.readlink(p));
+    const target = await fs.promises.readlink(p);
+    if (!sameLink(st, await fs.promises.lstat(p).catch(() => undefined))) throw swappedLink(p);
+    p = path.resolve(path.dirname(p), target);
   }
-  if (p === j.t.path) return j;
+  if (p === j.t.path || missing) return j;
   let real: string;
   try {
-    real = await fs.promises.realpath(p);
+    real = realDirOf(p, await fs.promises.realpath(path.dirname(p)));
   } catch (e) {
     if (!isMissing(e)) throw e;
     return j;

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRoot, ls, scratch, tempfile } from '../_helpers';
+import { spawnSync } from 'node:child_process';
+import { ROOT, isRoot, ls, scratch, tempfile } from '../_helpers';
 import { NOBODY, isLinux, runAsNobody } from './_security';
 
 const require = createRequire(import.meta.url);
@@ -81,5 +82,43 @@ describe.skipIf(!isLinux || !isRoot)('a link planted by another user (65534) whe
     await original(at, 'owned by nobody');
     expect(fs.readFileSync(victim, 'utf8')).toBe('owned by nobody');
     fs.writeFileSync(victim, 'root:x:0:0');
+  });
+});
+
+describe('the end of a followed chain is never resolved again (third outside review, 2026-12-03)', () => {
+  // The check looked at the chain's last name (not a link), then realpath() resolved the whole
+  // path: another user who flipped that name into a link to root's secret in between (a file
+  // in a sticky directory, a link the next moment) got root to write through it (5 of 60 tries
+  // without help). Now only the last name's directory is resolved, and the rename replaces
+  // whatever the name is then, never following it. Shown deterministically: the name becomes a
+  // link right after the check, before anything else looks at it.
+  let s: ReturnType<typeof scratch>;
+  beforeAll(() => {
+    s = scratch();
+  });
+  afterAll(() => s.remove());
+
+  it.each(['sync', 'async'])('%s: a link put at the end after the check is replaced, not followed', async (how) => {
+    const dir = fs.mkdtempSync(path.join(s.dir, `${how}-`));
+    const secret = path.join(dir, 'secret');
+    fs.writeFileSync(secret, 'precious');
+    fs.writeFileSync(path.join(dir, 'out.log'), 'old');
+    fs.symlinkSync('out.log', path.join(dir, 'log'));
+    const code = `const fs = require('fs'); const path = require('path');
+      const { writeFileAtomicSync, writeFileAtomic } = require('./dist/index.js');
+      const dir = process.argv[1], end = path.join(dir, 'out.log');
+      // After the chain's last lstat says "a file", the attacker's flip: the name becomes a link.
+      const flip = () => { fs.unlinkSync(end); fs.symlinkSync(path.join(dir, 'secret'), end); };
+      let armed = true;
+      const lstatSync = fs.lstatSync, lstat = fs.promises.lstat;
+      fs.lstatSync = function (p, o) { const r = lstatSync.call(fs, p, o); if (armed && p === end && r && !r.isSymbolicLink()) { armed = false; flip(); } return r; };
+      fs.promises.lstat = async function (p, o) { const r = await lstat.call(fs.promises, p, o); if (armed && p === end && !r.isSymbolicLink()) { armed = false; flip(); } return r; };
+      (async () => {
+        ${how === 'sync' ? 'writeFileAtomicSync' : 'await writeFileAtomic'}(path.join(dir, 'log'), 'WRITTEN BY ROOT', { followSymlinks: true });
+        console.log(JSON.stringify({ armed, secret: fs.readFileSync(path.join(dir, 'secret'), 'utf8'), end: fs.lstatSync(end).isFile() ? fs.readFileSync(end, 'utf8') : 'link' }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const out = spawnSync(process.execPath, ['-e', code, dir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toEqual({ armed: false, secret: 'precious', end: 'WRITTEN BY ROOT' });
   });
 });
