@@ -34,14 +34,37 @@ export interface Unplantable {
   fresh: string | null;
 }
 
+/**
+ * Whether nobody but the caller and root can rename or remove an entry of `dir` or of any
+ * directory above it (third outside review, 2026-12-03: another user's 0755 directory, a hostile
+ * TMPDIR, or a `rootDirectory` made inside another user's directory let that user swap the
+ * fresh directory, or the bare name's directory, for one of theirs after the check): each
+ * directory from the real path up to / is owned by the caller or root, and not writable by group
+ * or others unless sticky. Throws EACCES otherwise. Not on Windows (no uids; the ACL decides).
+ */
+export function checkChainSync(dir: string): void {
+  if (euid === -1) return;
+  let d = fs.realpathSync(dir);
+  for (;;) {
+    const st = fs.lstatSync(d);
+    if (st.uid !== euid && st.uid !== 0) throw notOurs(d, 'a directory another user owns');
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) throw notOurs(d, 'a directory others may write without the sticky bit');
+    const up = path.dirname(d);
+    if (up === d) return;
+    d = up;
+  }
+}
+
 /** A not-yet-existing `name` in `dir`, or in a fresh 0700 directory inside it (see above). */
 export function unplantableSync(dir: string, name: string): Unplantable {
+  checkChainSync(dir);
   if (isPrivate(fs.statSync(dir))) return { path: path.join(dir, name), fresh: null };
   const fresh = mkdtempSync({ dir, prefix: '', suffix: '' });
   return { path: path.join(fresh, name), fresh };
 }
 
 export async function unplantable(dir: string, name: string): Promise<Unplantable> {
+  checkChainSync(dir);
   if (isPrivate(await fs.promises.stat(dir))) return { path: path.join(dir, name), fresh: null };
   const fresh = await mkdtemp({ dir, prefix: '', suffix: '' });
   return { path: path.join(fresh, name), fresh };
@@ -74,6 +97,7 @@ export function ensureDirSync(p: string, recursive: boolean): string {
   const st = l.isSymbolicLink() ? fs.statSync(p) : l;
   if (!st.isDirectory()) throw systemError('ENOTDIR', 'mkdir', p);
   if (!ok(st)) throw notOurs(p, 'a directory another user owns');
+  checkChainSync(p); // every directory above it too: made inside another user's, it is theirs
   return p;
 }
 

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { mkdtemp, mkdtempSync, mkstemp, mkstempSync } from '../create';
 import { native } from '../_binding';
 import { checkAffix } from '../_names';
-import { ensureDirSync, unplantableSync } from './_unplantable';
+import { checkChainSync, ensureDirSync, unplantableSync } from './_unplantable';
 import type * as types from './_types';
 
 /** The directory used when the affixes give none: os.tmpdir(), resolved, when loaded. */
@@ -123,6 +123,7 @@ function mkdir(affixes?: types.TempAffixesArg, callback?: Callback<string>): Pro
 /** A new file, created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW), 0600, open for reading and writing. */
 function openSync(affixes?: types.TempAffixesArg): types.TempOpenResult {
   const a = parseAffixes(affixes, 'f-');
+  checkChainSync(a.dir); // another user's directory is refused, as by mkdir
   const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
   tracked(filesToDelete, r.path);
   return { path: r.path, fd: r.fd };
@@ -132,6 +133,7 @@ function open(affixes?: types.TempAffixesArg, callback?: Callback<types.TempOpen
   return settle(
     async () => {
       const a = parseAffixes(affixes, 'f-');
+      checkChainSync(a.dir);
       const r = await mkstemp({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
       tracked(filesToDelete, r.path);
       return { path: r.path, fd: r.fd };
@@ -144,6 +146,7 @@ function open(affixes?: types.TempAffixesArg, callback?: Callback<types.TempOpen
 /** An fs.WriteStream to a new file created exclusively, 0600; its `path` is the file's. */
 function createWriteStream(affixes?: types.TempAffixesArg): fs.WriteStream {
   const a = parseAffixes(affixes, 's-');
+  checkChainSync(a.dir);
   const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
   tracked(filesToDelete, r.path);
   const stream = fs.createWriteStream(r.path, { fd: r.fd });

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mkdtemp, mkdtempSync, mkstemp, mkstempSync } from '../create';
 
-import { ensureDirSync, remove, removeSync, uniqueString, unplantable, unplantableSync, type Unplantable } from './_unplantable';
+import { checkChainSync, ensureDirSync, remove, removeSync, uniqueString, unplantable, unplantableSync, type Unplantable } from './_unplantable';
 import type * as types from './_types';
 
 /** tempy's (temp-dir's) root: the real path of os.tmpdir(), taken once when loaded. */
@@ -41,6 +41,7 @@ function baseDirectory(o: types.TempyBaseOptions): string {
     assertSafePathComponent(o.parentDirectory);
     base = ensureDirSync(path.join(base, o.parentDirectory), false);
   }
+  checkChainSync(base); // another user's directory, or one under theirs (a hostile TMPDIR): EACCES
   return base;
 }
 
