@@ -462,7 +462,13 @@ int st_reopen_at(long long handle, const std::string& name, int fd, const char**
   int nfd = retry_eintr_open(dirfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
   if (nfd == -ELOOP) return ST_EREPLACED;  // a link where ours was
   if (nfd < 0) return nfd;
-  if (fstat(nfd, &got) < 0 || got.st_dev != ours.st_dev || got.st_ino != ours.st_ino) {
+  if (fstat(nfd, &got) < 0) {  // the system's failure, not a replacement (test/faults)
+    int e = -errno;
+    close(nfd);
+    *syscall = "fstat";
+    return e;
+  }
+  if (got.st_dev != ours.st_dev || got.st_ino != ours.st_ino) {
     close(nfd);
     return ST_EREPLACED;
   }
@@ -1203,8 +1209,19 @@ int st_persist_at(st_move_req* req) {
     return -errno;
   }
   // The old name must still be ours, whichever way the file is moved.
-  if (fstatat(held, req->from_name.c_str(), &there, AT_SYMLINK_NOFOLLOW) < 0 || there.st_dev != ours.st_dev ||
-      there.st_ino != ours.st_ino) {
+  // Gone (ENOENT) or another file there: replaced. Any other failure (EIO, EACCES) is the
+  // system's, reported as itself (test/faults).
+  bool gone = false;
+  if (fstatat(held, req->from_name.c_str(), &there, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT) {
+      int e = -errno;
+      req->syscall = "stat";
+      req->err_path = req->from.empty() ? to : req->from;
+      return e;
+    }
+    gone = true;
+  }
+  if (gone || there.st_dev != ours.st_dev || there.st_ino != ours.st_ino) {
     req->syscall = "rename";
     return ST_EREPLACED;
   }
