@@ -15,6 +15,11 @@ export interface TemporaryDirectoryOptions extends CreateOptions {
   delete?: boolean;
 }
 
+function outOfDescriptors(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
+}
+
 /** Only this module (and the test switches) may make a TempDir: it removes whatever path it holds. */
 const INTERNAL = Symbol('securetemp.TempDir');
 
@@ -97,8 +102,15 @@ export class TempDir implements Removable {
     try {
       // Through its handles: contents through its own, itself through its parent's while the
       // name is still ours. By path only where there are none (Windows, adoptDir).
-      if (p !== null) native.removeTreeAtSync(p.parent, p.own, p.name, this.path);
-      else removeTreeSync(this.path);
+      const remove = () => (p !== null ? native.removeTreeAtSync(p.parent, p.own, p.name, this.path) : removeTreeSync(this.path));
+      try {
+        remove();
+      } catch (e) {
+        // Out of descriptors while the table keeps idle directory handles: given back, then
+        // tried once more (third outside review: the tree stayed, marked cleaned).
+        if (!outOfDescriptors(e) || native.dirReleaseIdle() === 0) throw e;
+        remove();
+      }
     } catch (e) {
       if (!this.#ignoreErrors) throw e;
     } finally {
@@ -110,8 +122,13 @@ export class TempDir implements Removable {
     if (!this.#start()) return;
     const p = this.#takePinned();
     try {
-      if (p !== null) await native.removeTreeAt(p.parent, p.own, p.name, this.path);
-      else await removeTree(this.path);
+      const remove = () => (p !== null ? native.removeTreeAt(p.parent, p.own, p.name, this.path) : removeTree(this.path));
+      try {
+        await remove();
+      } catch (e) {
+        if (!outOfDescriptors(e) || native.dirReleaseIdle() === 0) throw e;
+        await remove();
+      }
     } catch (e) {
       if (!this.#ignoreErrors) throw e;
     } finally {
