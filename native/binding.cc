@@ -138,6 +138,7 @@ void ReadNames(const Napi::Value& v, std::vector<std::string>* out) {
 std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 int32_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 int64_t Long(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
 
 // Arguments: dir, prefix, suffix, kind, flags, perms, names (array or null), and
 // optionally beneath (a string: dir is relative to it and must stay inside it).
@@ -641,10 +642,10 @@ void RemoveHandedOver() {
 
 Napi::Value RemoveAtProcessExit(const Napi::CallbackInfo& info) {
   st_exit_entry e;
-  e.kind = info[0].As<Napi::Number>().Int32Value();
-  e.path = info[1].As<Napi::String>().Utf8Value();
-  e.dev = info[2].As<Napi::Number>().DoubleValue();
-  e.ino = info[3].As<Napi::Number>().DoubleValue();
+  e.kind = Int(info, 0);
+  e.path = Str(info, 1);
+  e.dev = Num(info, 2);  // as fs.Stats gives them: compared as doubles, as JavaScript rounded them
+  e.ino = Num(info, 3);
   std::lock_guard<std::mutex> lock(g_exit_mu);
   if (g_exit_list == nullptr) {
     // Node unloads an addon when the last environment that loaded it ends (a worker's), and
