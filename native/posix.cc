@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__linux__) && !defined(ST_POSIX_PORTABLE)
@@ -725,8 +726,46 @@ static void record(rm_walk& w, int err, const char* syscall, size_t n, const cha
   if (name) p.append("/").append(last);
 }
 
+// ENOMEM from the kernel is passing here (seen on a VM whose host reclaims its memory, and
+// under a memory cgroup at its limit): the walk waits a little and tries the same call again,
+// up to 8 times (about a quarter of a second), before it reports it. A walk waits 16 times in
+// all at most: an ENOMEM that lasts fails each later call at once. EINTR: again at once.
+static thread_local int rm_waits_left = 0;
+
+static bool rm_again(int err, int* tries) {
+  if (err == EINTR) return true;
+  if (err != ENOMEM || *tries >= 8 || rm_waits_left <= 0) return false;
+  rm_waits_left--;
+  struct timespec ts = {0, 1000000L << (*tries)++};
+  nanosleep(&ts, nullptr);
+  return true;
+}
+
+static int rm_open(int dirfd, const char* name, int flags) {
+  int tries = 0, fd;
+  while ((fd = openat(dirfd, name, flags, 0)) < 0 && rm_again(errno, &tries)) {
+  }
+  return fd < 0 ? -errno : fd;
+}
+
+static int rm_unlinkat(int dirfd, const char* name, int flags) {
+  int tries = 0, rc;
+  while ((rc = unlinkat(dirfd, name, flags)) < 0 && rm_again(errno, &tries)) {
+  }
+  return rc;
+}
+
+static int read_names_once(int fd, rm_names* names, const char** syscall);
+
 // The names in `fd` (an open directory, kept by the caller), from its start.
 static int read_names(int fd, rm_names* names, const char** syscall) {
+  int tries = 0, rc;
+  while ((rc = read_names_once(fd, names, syscall)) < 0 && rm_again(-rc, &tries)) {
+  }
+  return rc;
+}
+
+static int read_names_once(int fd, rm_names* names, const char** syscall) {
   names->clear();
   // F_DUPFD_CLOEXEC, not dup(): dup() clears close-on-exec, and a child process spawned
   // by another thread while this directory is read would inherit the descriptor.
@@ -781,7 +820,7 @@ static int is_dir_at(int dirfd, const char* name) {
 // symbolic link but would change a file hard-linked there in between.
 static int chmod_dir_at(int dirfd, const char* name) {
 #if defined(O_PATH) && !defined(ST_POSIX_PORTABLE)
-  int fd = retry_eintr_open(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  int fd = rm_open(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fd;
   char proc[48];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
@@ -809,7 +848,7 @@ static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
       if (ours < 0) record(w, ours, "stat", n, name);
       if (ours <= 0) return true;  // moved away or replaced: emptied, left where it is
     }
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return true;
+    if (rm_unlinkat(dirfd, name, AT_REMOVEDIR) == 0) return true;
     int err = errno;
     if (err == ENOENT) return true;
     // ENOTDIR: swapped after we emptied it. Entries appeared while we worked (not ones
@@ -832,7 +871,7 @@ static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
     // swapped for something else since, opening it O_DIRECTORY|O_NOFOLLOW fails and we
     // come back here without the hint.
     if (!e->pinned && (!e->known_dir || e->attempt > 0)) {
-      if (unlinkat(dirfd, name, 0) == 0) return true;
+      if (rm_unlinkat(dirfd, name, 0) == 0) return true;
       err = errno;
     }
     if (err == ENOENT) return true;
@@ -847,7 +886,7 @@ static bool entry_step(rm_walk& w, int dirfd, rm_entry* e, int* child) {
       record(w, -err, "unlink", n, name);
       return true;
     }
-    int fd = retry_eintr_open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    int fd = rm_open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (e->pinned) {
       // Refilled while it was emptied: opened again by name, kept only if it is ours.
       struct stat st;
@@ -906,7 +945,7 @@ static bool reopen_below(rm_walk& w) {
   const size_t n = w.levels.size();
   if (n < 2 || w.levels[n - 2].fd >= 0) return true;
   rm_level& below = w.levels[n - 2];
-  int fd = retry_eintr_open(w.levels[n - 1].fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  int fd = rm_open(w.levels[n - 1].fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   int err = fd < 0 ? fd : 0;
   if (fd >= 0) {
     struct stat st;
@@ -928,6 +967,7 @@ static bool reopen_below(rm_walk& w) {
 // `first`: the root already opened (its handle, its entry marked emptied): its contents are
 // walked from it, and its own rmdir comes last, as for any directory.
 static void remove_walk(rm_walk& w, int pfd, rm_entry cur, int first = -1) {
+  rm_waits_left = 16;
   for (;;) {
     int child = -1;
     int dirfd = w.levels.empty() ? pfd : w.levels.back().fd;
