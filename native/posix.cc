@@ -371,8 +371,9 @@ int st_dir_open_count(void) {
   return (int)g_dirs.size();
 }
 
-// A handle of the directory `path` leads to now, one reference taken (*id), and its fstat
-// (*st: the policy is checked on the handle creation goes through). A handle already in the
+// A handle of the directory `path` leads to now, one reference taken (*id), and its stat
+// (*st: the policy is checked on the directory creation goes through: the stat of the path
+// when it shows the handle's device and inode, else the new handle's fstat). A handle already in the
 // table for this path is reused when one stat of the path shows the same device and inode;
 // else the path is opened (and a handle the table holds for that directory under another
 // path is used instead of the new one). Negative errno with *syscall.
@@ -400,14 +401,12 @@ static int dir_acquire(const std::string& path, long long* id, int* fd, struct s
     }
   }
   if (*fd >= 0) {
-    if (fstat(*fd, st) < 0) {
-      *syscall = "fstat";
-      int e = -errno;
-      st_dir_release(*id);
-      *id = 0;
-      *fd = -1;
-      return e;
-    }
+    // The stat of the path showed the device and inode of the handle: it is a stat of the very
+    // directory the handle holds (the table keeps the handle open, so the inode cannot have been
+    // reused), taken now, so its mode and owner serve the policy. An fstat of the handle would
+    // read the same inode a moment later and close no window (the mode can change right after
+    // either): one system call per creation less (issue 12: "one stat of the path").
+    *st = ps;
     return 0;
   }
   int nfd = open_dir_retry(path.c_str(), ST_DIR_HANDLE_FLAGS);
@@ -524,7 +523,7 @@ int st_create(st_create_req* req) {
     req->flags |= ST_FLAG_NO_TMPFILE;  // the general path below falls back directly
   }
 #endif
-  // Not `beneath`: a handle from the table (its own fstat is the policy's). With `beneath`:
+  // Not `beneath`: a handle from the table (the stat showing it is the policy's). With `beneath`:
   // a handle of its own, proven inside the root, closed at the end.
   long long id = 0;
   int dirfd = -1;

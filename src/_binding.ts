@@ -221,11 +221,15 @@ function noBuild(root: string, cause: Error): Error {
 
 let addon: Native | null = null;
 
+/** The addon itself, loaded now if need be: the creation hot path, without the Proxy's trap. */
+export function addonNow(): Native {
+  return addon ?? (addon = loadAddon());
+}
+
 /** The addon, loaded by the first property read (a function, a constant). */
 export const native: Native = new Proxy({} as Native, {
   get(_target, key) {
-    if (addon === null) addon = loadAddon();
-    return addon[key as keyof Native];
+    return addonNow()[key as keyof Native];
   },
 });
 
