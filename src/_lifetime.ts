@@ -8,9 +8,12 @@ import { native } from './_binding';
 import { invalidArgValue } from './_errors';
 import { isMainThread } from 'node:worker_threads';
 
+/** Why the exit hook runs: the process's (or a worker's) exit, or a signal (cleanupOnSignals). */
+export type ExitReason = 'exit' | 'signal';
+
 /** Something to remove; `remove` is synchronous, for process.on('exit'). */
 export interface Removable {
-  removeAtExit(): void;
+  removeAtExit(reason: ExitReason): void;
   /**
    * In a worker thread, instead of removeAtExit: a worker's exit is not the process's, and
    * the rest of the process may still use the path (a worker pool hands paths back): removing
@@ -28,7 +31,7 @@ export const EXIT_EMPTY_DIR = 2;
 const live = new Set<Removable>();
 let exitHookInstalled = false;
 
-function cleanupAll(): void {
+function cleanupAll(reason: ExitReason): void {
   // A worker hands its named objects over first, before its descriptors are closed (a named
   // file's close would remove it).
   const handOver = !isMainThread;
@@ -44,7 +47,7 @@ function cleanupAll(): void {
   for (const r of [...live]) {
     live.delete(r);
     try {
-      r.removeAtExit();
+      r.removeAtExit(reason);
     } catch (e) {
       warnAtExit(e);
     }
@@ -64,7 +67,7 @@ function warnAtExit(e: unknown): void {
 export function track(r: Removable): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on('exit', cleanupAll);
+    process.on('exit', () => cleanupAll('exit'));
   }
   live.add(r);
 }
@@ -155,7 +158,7 @@ export function cleanupOnSignals(signals: readonly NodeJS.Signals[] = DEFAULT_SI
       // Someone else handles it: the process does not die of it, so nothing is removed.
       // Another copy of securetemp's handler is not someone else: it cleans up its own too.
       if (process.listeners(sig).some((l) => l !== handler && !isOurs(l))) return;
-      cleanupAll();
+      cleanupAll('signal');
       // What workers handed over: the re-raised signal ends the process without atexit.
       // (A worker may have loaded the addon when this thread never did: loaded here then; if it
       // cannot be loaded, nobody can have handed anything over.)

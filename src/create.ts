@@ -2,7 +2,7 @@
 // (mkstemp, mkdtemp). Every creation is one call into the addon, which opens
 // the directory once and creates relative to that handle.
 import * as fs from 'node:fs';
-import { native, KIND_DIR, KIND_FILE, KIND_UNNAMED, FLAG_NO_TMPFILE, type Kind, type CreateArgs } from './_binding';
+import { addonNow, KIND_DIR, KIND_FILE, KIND_UNNAMED, FLAG_NO_TMPFILE, type Kind, type CreateArgs } from './_binding';
 import { invalidArgType, systemError } from './_errors';
 import { candidateNames, randomPart, TMP_MAX } from './_names';
 import { parseBufsize, parseEncoding, parseMode, type TextEncoding } from './_mode';
@@ -18,6 +18,7 @@ import {
 } from './_options';
 import { TempFile } from './tempfile';
 import { internals } from './_internals';
+import { publishUntracked } from './_diagnostics';
 
 export interface MkstempOptions extends CreateOptions {
   /** Permission bits, further narrowed by the umask (default 0o600). */
@@ -67,25 +68,33 @@ function primitiveArgs<K extends typeof KIND_FILE | typeof KIND_DIR>(options: un
  */
 export function mkstempSync(options?: MkstempOptions): MkstempResult {
   const [r, a] = primitiveArgs(options, KIND_FILE, 0o600);
-  const res = native.createSync(...a);
-  return { fd: res[0], path: joinPath(r.dir, res[1]) };
+  const res = addonNow().createSync(...a);
+  const path = joinPath(r.dir, res[1]);
+  publishUntracked('mkstemp', path, res[0]);
+  return { fd: res[0], path };
 }
 
 export async function mkstemp(options?: MkstempOptions): Promise<MkstempResult> {
   const [r, a] = primitiveArgs(options, KIND_FILE, 0o600);
-  const res = await native.create(...a);
-  return { fd: res[0], path: joinPath(r.dir, res[1]) };
+  const res = await addonNow().create(...a);
+  const path = joinPath(r.dir, res[1]);
+  publishUntracked('mkstemp', path, res[0]);
+  return { fd: res[0], path };
 }
 
 /** Creates a new directory (0o700 & ~umask by default) and returns its absolute path. You own it. */
 export function mkdtempSync(options?: MkdtempOptions): string {
   const [r, a] = primitiveArgs(options, KIND_DIR, 0o700);
-  return joinPath(r.dir, native.createSync(...a));
+  const path = joinPath(r.dir, addonNow().createSync(...a));
+  publishUntracked('mkdtemp', path, -1);
+  return path;
 }
 
 export async function mkdtemp(options?: MkdtempOptions): Promise<string> {
   const [r, a] = primitiveArgs(options, KIND_DIR, 0o700);
-  return joinPath(r.dir, await native.create(...a));
+  const path = joinPath(r.dir, await addonNow().create(...a));
+  publishUntracked('mkdtemp', path, -1);
+  return path;
 }
 
 // Names mktemp() has handed out: never the same one twice in a process.
@@ -159,12 +168,12 @@ export function TemporaryFileSync(options?: TemporaryFileOptions): TempFile;
 export function TemporaryFileSync(mode?: string, bufsize?: number, suffix?: string): TempFile;
 export function TemporaryFileSync(...a: unknown[]): TempFile {
   const f = temporaryFileArgs(a);
-  return makeFile(f, native.createSync(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
+  return makeFile(f, addonNow().createSync(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }
 
 export function TemporaryFile(options?: TemporaryFileOptions): Promise<TempFile>;
 export function TemporaryFile(mode?: string, bufsize?: number, suffix?: string): Promise<TempFile>;
 export async function TemporaryFile(...a: unknown[]): Promise<TempFile> {
   const f = temporaryFileArgs(a);
-  return makeFile(f, await native.create(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
+  return makeFile(f, await addonNow().create(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }

@@ -25,6 +25,7 @@ export const {
   cleanupOnSignals,
   writeFileAtomic,
   writeFileAtomicSync,
+  stats,
 } = tempfile;
 export type TempFile = tempfile.TempFile;
 export type TempDir = tempfile.TempDir;
@@ -45,3 +46,11 @@ export type WriteFileAtomicOptions = tempfile.WriteFileAtomicOptions;
 export type AtomicChunk = tempfile.AtomicChunk;
 export type AtomicData = tempfile.AtomicData;
 export type AtomicDataSync = tempfile.AtomicDataSync;
+export type Stats = tempfile.Stats;
+export type TempKind = tempfile.TempKind;
+export type TrackedKind = tempfile.TrackedKind;
+export type RemoveReason = tempfile.RemoveReason;
+export type CreateMessage = tempfile.CreateMessage;
+export type RemoveMessage = tempfile.RemoveMessage;
+export type LeakMessage = tempfile.LeakMessage;
+export type CleanupErrorMessage = tempfile.CleanupErrorMessage;

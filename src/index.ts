@@ -18,6 +18,8 @@ import { cleanupOnSignals } from './_lifetime';
 import { NamedTemporaryFile, NamedTemporaryFileSync } from './named';
 import { SpooledTemporaryFile, SpooledTempFile as SpooledTempFileClass } from './spooled';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic';
+import { stats } from './_diagnostics';
+import type * as diagnosticsTypes from './_diagnostics';
 import type * as namedTypes from './named';
 import type * as spooledTypes from './spooled';
 import type * as fileTypes from './tempfile';
@@ -63,6 +65,8 @@ const tempfile = {
   cleanupOnSignals,
   writeFileAtomic,
   writeFileAtomicSync,
+  /** Live objects per kind, and totals created, removed and leaked (see README "Observability"). */
+  stats,
 };
 
 // Types, reachable as tempfile.TempFile etc. from both module systems.
@@ -87,6 +91,14 @@ declare namespace tempfile {
   export type AtomicChunk = atomicTypes.AtomicChunk;
   export type AtomicData = atomicTypes.AtomicData;
   export type AtomicDataSync = atomicTypes.AtomicDataSync;
+  export type Stats = diagnosticsTypes.Stats;
+  export type TempKind = diagnosticsTypes.TempKind;
+  export type TrackedKind = diagnosticsTypes.TrackedKind;
+  export type RemoveReason = diagnosticsTypes.RemoveReason;
+  export type CreateMessage = diagnosticsTypes.CreateMessage;
+  export type RemoveMessage = diagnosticsTypes.RemoveMessage;
+  export type LeakMessage = diagnosticsTypes.LeakMessage;
+  export type CleanupErrorMessage = diagnosticsTypes.CleanupErrorMessage;
 }
 
 export = tempfile;

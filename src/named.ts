@@ -1,12 +1,14 @@
 // NamedTemporaryFile: a TempFile with a visible path, removed on close, on garbage
 // collection and at exit when delete is true.
 import * as fs from 'node:fs';
-import { native, KIND_FILE, FLAG_HOLD } from './_binding';
+import { addonNow, native, KIND_FILE, FLAG_HOLD } from './_binding';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath } from './_options';
 import { fileArgs, nativeArgs, FILE_KEYS, type FileArgs, type TemporaryFileOptions } from './create';
 import { EXIT_FILE, track, unlinkIfSame, untrack, type DirRef, type Removable } from './_lifetime';
 import { onPersist } from './persist';
 import { TempFile, type FileState } from './tempfile';
+import { publishCleanupError } from './_diagnostics';
+import { gone } from './tempfile';
 
 export interface NamedTemporaryFileOptions extends TemporaryFileOptions {
   /** Remove the file on close, garbage collection and exit (default true). */
@@ -52,6 +54,7 @@ function make(f: FileArgs, del: boolean, fd: number, name: string, handle: numbe
   const dir: DirRef | null = handle !== 0 ? { handle, name } : null;
   const file = new TempFile({
     fd,
+    kind: 'NamedTemporaryFile',
     path,
     dir,
     mode: f.mode,
@@ -69,7 +72,17 @@ function make(f: FileArgs, del: boolean, fd: number, name: string, handle: numbe
     // Holds the state, not the file object, so garbage collection can still close it.
     const s = file._state;
     const r: Removable = {
-      removeAtExit: () => removeNamed(s),
+      removeAtExit: (why) => {
+        // The process ends with the file open: removed now, its descriptor left to the exit.
+        try {
+          removeNamed(s);
+        } catch (e) {
+          publishCleanupError(s.kind, s.path, s.fd, why, e);
+          throw e; // said on stderr by the exit hook
+        } finally {
+          gone(s, s.fd, why);
+        }
+      },
       handOver: () => {
         if (s.path === null || s.fd < 0) return;
         const st = fs.fstatSync(s.fd);
@@ -91,12 +104,12 @@ function make(f: FileArgs, del: boolean, fd: number, name: string, handle: numbe
  */
 export function NamedTemporaryFileSync(options?: NamedTemporaryFileOptions): TempFile {
   const p = prepare(options);
-  const [fd, name, handle] = native.createSync(...p.args) as unknown as HeldFile;
+  const [fd, name, handle] = addonNow().createSync(...p.args) as unknown as HeldFile;
   return make(p.f, p.del, fd, name, handle);
 }
 
 export async function NamedTemporaryFile(options?: NamedTemporaryFileOptions): Promise<TempFile> {
   const p = prepare(options);
-  const [fd, name, handle] = (await native.create(...p.args)) as unknown as HeldFile;
+  const [fd, name, handle] = (await addonNow().create(...p.args)) as unknown as HeldFile;
   return make(p.f, p.del, fd, name, handle);
 }

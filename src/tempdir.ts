@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import { native, KIND_DIR, FLAG_HOLD } from './_binding';
 import { nativeArgs } from './create';
 import { checkBoolean, checkOptionsObject, checkPermissions, joinPath, resolveNameOptions, NAME_KEYS, type CreateOptions } from './_options';
-import { EXIT_TREE, removeTree, removeTreeSync, track, untrack, type Removable } from './_lifetime';
+import { EXIT_TREE, removeTree, removeTreeSync, track, untrack, type ExitReason, type Removable } from './_lifetime';
+import { publishCleanupError, publishCreate, publishRemove, type RemoveReason } from './_diagnostics';
 
 export interface TemporaryDirectoryOptions extends CreateOptions {
   /** Permission bits, narrowed by the umask (default 0o700). */
@@ -63,6 +64,7 @@ export class TempDir implements Removable {
     this.#delete = del;
     this.#pinned = pinned;
     if (pinned !== null) dropped.register(this, pinned, this);
+    publishCreate('TemporaryDirectory', path, -1);
     if (del) track(this);
   }
 
@@ -97,6 +99,15 @@ export class TempDir implements Removable {
    * A second call does nothing.
    */
   cleanupSync(): void {
+    this.#cleanupSync('cleanup');
+  }
+
+  #failed(reason: RemoveReason, e: unknown): void {
+    publishCleanupError('TemporaryDirectory', this.path, -1, reason, e);
+    if (!this.#ignoreErrors) throw e;
+  }
+
+  #cleanupSync(reason: RemoveReason): void {
     if (!this.#start()) return;
     const p = this.#takePinned();
     try {
@@ -112,13 +123,18 @@ export class TempDir implements Removable {
         remove();
       }
     } catch (e) {
-      if (!this.#ignoreErrors) throw e;
+      this.#failed(reason, e);
     } finally {
       if (p !== null) release(p);
+      publishRemove('TemporaryDirectory', this.path, -1, reason);
     }
   }
 
   async cleanup(): Promise<void> {
+    return this.#cleanup('cleanup');
+  }
+
+  async #cleanup(reason: RemoveReason): Promise<void> {
     if (!this.#start()) return;
     const p = this.#takePinned();
     try {
@@ -130,15 +146,16 @@ export class TempDir implements Removable {
         await remove();
       }
     } catch (e) {
-      if (!this.#ignoreErrors) throw e;
+      this.#failed(reason, e);
     } finally {
       if (p !== null) release(p);
+      publishRemove('TemporaryDirectory', this.path, -1, reason);
     }
   }
 
   /** @internal */
-  removeAtExit(): void {
-    if (this.#delete) this.cleanupSync();
+  removeAtExit(reason: ExitReason): void {
+    if (this.#delete) this.#cleanupSync(reason);
   }
 
   /** @internal A worker's exit: removed at the process's exit instead (see Removable). */
@@ -152,15 +169,16 @@ export class TempDir implements Removable {
       native.removeAtProcessExit(EXIT_TREE, this.path, st.dev, st.ino);
     } finally {
       if (p !== null) release(p);
+      publishRemove('TemporaryDirectory', this.path, -1, 'exit');
     }
   }
 
   [Symbol.dispose](): void {
-    if (this.#delete) this.cleanupSync();
+    if (this.#delete) this.#cleanupSync('dispose');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#delete) await this.cleanup();
+    if (this.#delete) await this.#cleanup('dispose');
   }
 
   toString(): string {

@@ -11,7 +11,8 @@ import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedErr
 import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
-import { releaseDir, track, untrack, type DirRef, type Removable } from './_lifetime';
+import { releaseDir, track, untrack, type DirRef, type ExitReason, type Removable } from './_lifetime';
+import { publishCleanupError, publishCreate, publishRemove, type RemoveReason, type TrackedKind } from './_diagnostics';
 import { persistArgs, persistState, persistStateSync, reopenFd, reopenFdSync, type PersistOptions } from './persist';
 
 /** The `close` given to streams on our descriptor: the file stays open until close(). */
@@ -36,6 +37,8 @@ const PEEK_DEFAULT = 8192; // peek() with no size: Python's default buffer's wor
 export interface FileState {
   fd: number; // -1 when there is no descriptor (closed, or still in memory)
   closed: boolean;
+  kind: TrackedKind; // what diagnostics_channel messages and stats() call it
+  gone: boolean; // its removal was counted and published (once per object)
   io: Backend; // where the system calls go
   spill: Spiller | null; // how to leave memory (SpooledTemporaryFile), null once on disk
   path: string | null;
@@ -57,6 +60,7 @@ export interface FileState {
 
 export interface TempFileInit {
   fd: number; // -1 with `io` for a file that starts in memory
+  kind?: TrackedKind; // default 'TemporaryFile'
   io?: Backend;
   spill?: Spiller;
   path: string | null;
@@ -335,12 +339,19 @@ const finalizer = new FinalizationRegistry<FileState>((s) => {
   const what = s.path ?? (s.fd >= 0 ? `<fd ${s.fd}>` : '<in memory>');
   process.emitWarning(`unclosed TempFile ${what} was garbage-collected; close it explicitly`, 'ResourceWarning');
   try {
-    closeStateSync(s);
+    closeStateSync(s, 'gc');
   } catch (e) {
     // Nobody to throw to from a finalizer: say it instead.
     process.emitWarning(`closing a garbage-collected TempFile failed: ${(e as Error).message}`, 'ResourceWarning');
   }
 });
+
+/** The object is gone (its descriptor closed, or the close failed): counted and published once. */
+export function gone(s: FileState, fd: number, reason: RemoveReason): void {
+  if (s.gone) return;
+  s.gone = true;
+  publishRemove(s.kind, s.path, fd, reason);
+}
 
 /** Marks the state closed and lets go of its descriptor; returns it (-1: none). */
 function detach(s: FileState): number {
@@ -357,32 +368,54 @@ function detach(s: FileState): number {
   return fd;
 }
 
-/** Flush, the close hook, close: each step runs even when an earlier one fails; the first error is thrown. */
-function* closeIo(s: FileState): Io<void> {
+/**
+ * Flush, the close hook, close: each step runs even when an earlier one fails; the first error is
+ * thrown. A failing close hook (a named file's removal) or close is also a cleanup error.
+ */
+function* closeIo(s: FileState, reason: RemoveReason): Io<void> {
   let first: unknown = null;
   try {
     yield* flushIo(s);
   } catch (e) {
     first = e;
   }
+  let cleanupError: unknown = null;
   try {
     if (s.beforeClose && s.fd >= 0) s.beforeClose(s);
   } catch (e) {
-    first ??= e;
+    cleanupError = e;
   }
   // The backend still holds the descriptor after detach(); memory has none to close.
-  if (detach(s) >= 0) yield { op: 'close' };
+  const fd = detach(s);
+  try {
+    if (fd >= 0) yield { op: 'close' };
+  } catch (e) {
+    cleanupError ??= e;
+  }
+  if (cleanupError !== null) publishCleanupError(s.kind, s.path, fd, reason, cleanupError);
+  gone(s, fd, reason);
+  first ??= cleanupError;
   if (first !== null) throw first;
 }
 
-function closeStateSync(s: FileState): void {
+function closeStateSync(s: FileState, reason: RemoveReason): void {
   if (s.blen === 0 && s.beforeClose === null) {
     // Nothing to flush, nothing to remove: the common case, without the generator.
     // The backend closes now, or after the calls still in flight on the descriptor.
-    if (detach(s) >= 0) s.io.sync({ op: 'close' });
+    const fd = detach(s);
+    if (fd >= 0) {
+      try {
+        s.io.sync({ op: 'close' });
+      } catch (e) {
+        publishCleanupError(s.kind, s.path, fd, reason, e);
+        gone(s, fd, reason);
+        throw e;
+      }
+    }
+    gone(s, fd, reason);
     return;
   }
-  runSync(s, closeIo(s));
+  runSync(s, closeIo(s, reason));
 }
 
 /**
@@ -412,9 +445,12 @@ export class TempFile {
     this.#enc = init.info.text ? init.encoding ?? 'utf8' : null;
     this.#lineBuffered = init.bufsize === 1;
     this.#bufsize = init.bufsize;
+    const kind = init.kind ?? 'TemporaryFile';
     this.#s = {
       fd: init.fd,
       closed: false,
+      kind,
+      gone: false,
       io: init.io ?? fdBackend(init.fd),
       spill: init.spill ?? null,
       path: init.path,
@@ -433,12 +469,13 @@ export class TempFile {
       gen: 0,
     };
     finalizer.register(this, this.#s);
+    publishCreate(kind, init.path, init.fd);
     if (!isMainThread) {
       // A worker shares the process's descriptor table, and its finalizers do not run when
       // it ends: what it left open is closed (and a named delete=true file removed) at its
       // exit, or its descriptors (and an unnamed file's storage) would outlive it.
       const s = this.#s;
-      s.inWorker = { removeAtExit: () => closeStateSync(s) };
+      s.inWorker = { removeAtExit: (why: ExitReason) => closeStateSync(s, why) };
       track(s.inWorker);
     }
   }
@@ -799,10 +836,14 @@ export class TempFile {
 
   /** Flushes and closes; a second call does nothing. */
   closeSync(): void {
+    this.#closeSync('close');
+  }
+
+  #closeSync(reason: RemoveReason): void {
     const s = this.#s;
     if (s.closed) return;
     if (this.#pending > 0) this.#sync(flushIo(s)); // throws ERR_TEMPFILE_BUSY
-    closeStateSync(s);
+    closeStateSync(s, reason);
   }
 
   /**
@@ -896,7 +937,7 @@ export class TempFile {
   #reopened(fd: number): TempFile {
     const s = this.#s;
     // fs opened this one (persist.ts reopenFd): fs closes it
-    return new TempFile({ fd, io: fdBackend(fd, true), path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
+    return new TempFile({ fd, kind: s.kind, io: fdBackend(fd, true), path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
   }
 
   /**
@@ -1212,7 +1253,7 @@ export class TempFile {
   }
 
   [Symbol.dispose](): void {
-    this.closeSync();
+    this.#closeSync('dispose');
   }
 
   // --- asynchronous forms: one at a time, in call order ---
@@ -1291,8 +1332,12 @@ export class TempFile {
   }
 
   close(): Promise<void> {
+    return this.#close('close');
+  }
+
+  #close(reason: RemoveReason): Promise<void> {
     return this.#enqueue(async () => {
-      if (!this.#s.closed) await runAsync(this.#s, closeIo(this.#s));
+      if (!this.#s.closed) await runAsync(this.#s, closeIo(this.#s, reason));
     });
   }
 
@@ -1358,6 +1403,6 @@ export class TempFile {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+    await this.#close('dispose');
   }
 }

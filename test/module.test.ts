@@ -23,6 +23,7 @@ const PUBLIC = [
   'mkstemp',
   'mkstempSync',
   'mktemp',
+  'stats',
   'tempdir',
   'template',
   'writeFileAtomic',
