@@ -29,6 +29,7 @@ import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
+import * as dc from 'node:diagnostics_channel';
 import { fsType, median, workDirs } from './_common.mjs';
 
 // --- options --------------------------------------------------------------
@@ -86,11 +87,31 @@ const hr = () => process.hrtime.bigint();
 
 // --- cases ----------------------------------------------------------------
 
-/** Sync cases: one call = one create-and-dispose. */
+let messages = 0;
+const onMessage = () => {
+  messages++;
+};
+
+/** Sync cases: one call = one create-and-dispose (before/after: around each batch, not timed). */
 const SYNC = {
   tfOurs: {
     label: 'TemporaryFileSync({dir}) + closeSync',
     op: (dir) => st.TemporaryFileSync({ dir }).closeSync(),
+  },
+  tfSub: {
+    // The same with a subscriber on securetemp:create and securetemp:remove (only during this
+    // case's batches): what observability costs when someone listens. Without one (tfOurs) a
+    // publish is a hasSubscribers read and no message is built.
+    label: 'TemporaryFileSync + closeSync, diagnostics subscriber',
+    op: (dir) => st.TemporaryFileSync({ dir }).closeSync(),
+    before: () => {
+      dc.subscribe('securetemp:create', onMessage);
+      dc.subscribe('securetemp:remove', onMessage);
+    },
+    after: () => {
+      dc.unsubscribe('securetemp:create', onMessage);
+      dc.unsubscribe('securetemp:remove', onMessage);
+    },
   },
   tfFloor: {
     label: 'floor: openSync(dir, O_TMPFILE|O_RDWR) + closeSync',
@@ -175,10 +196,14 @@ const ASYNC = {
   },
 };
 
-function runSyncBatch(op, dir, n) {
+function runSyncBatch(c, dir, n) {
+  const op = c.op;
+  c.before?.();
   const t0 = hr();
   for (let i = 0; i < n; i++) op(dir);
-  return Number(hr() - t0);
+  const t = Number(hr() - t0);
+  c.after?.();
+  return t;
 }
 
 async function runAsyncBatch(op, dir, n) {
@@ -201,6 +226,7 @@ async function runAsyncBatch(op, dir, n) {
 // fs: the ratio applies only on tmpfs, or only on the disk (anything but tmpfs).
 const RATIOS = [
   { name: 'TemporaryFileSync / floor', num: 'tfOurs', den: 'tfFloor', target: { max: 1.2 } },
+  { name: 'TemporaryFileSync: diagnostics subscriber / none', num: 'tfSub', den: 'tfOurs' },
   { name: 'raw fs / TemporaryFileSync', num: 'tfRaw', den: 'tfOurs', target: { min: 1.5 } },
   { name: 'tmp / TemporaryFileSync', num: 'tmpFile', den: 'tfOurs', target: { min: 3 }, fs: 'tmpfs' },
   { name: 'tmp / TemporaryFileSync', num: 'tmpFile', den: 'tfOurs', target: { min: 2 }, fs: 'disk' },
@@ -233,7 +259,12 @@ function sanityCheck(dir) {
   const nlink = fs.fstatSync(f.fd).nlink;
   f.closeSync();
   if (f.path !== null || nlink !== 0) throw new Error(`TemporaryFileSync created a named file in ${dir}`);
-  for (const c of Object.values(SYNC)) c.op(dir);
+  for (const c of Object.values(SYNC)) runSyncBatch(c, dir, 1);
+  const seen = messages;
+  runSyncBatch(SYNC.tfSub, dir, 1);
+  if (messages !== seen + 2) throw new Error('the diagnostics subscriber did not see a create and a remove');
+  runSyncBatch(SYNC.tfOurs, dir, 1);
+  if (messages !== seen + 2) throw new Error('the diagnostics subscriber was not removed after its case');
   if (fs.readdirSync(dir).length !== 0) throw new Error(`a case left files behind in ${dir}`);
 }
 
@@ -264,7 +295,7 @@ async function benchDir(base) {
           const c = cases[(start + k) % cases.length];
           const t = c.async
             ? await runAsyncBatch(c.op, work, ASYNC_OPS / SLICES)
-            : runSyncBatch(c.op, work, OPS / SLICES);
+            : runSyncBatch(c, work, OPS / SLICES);
           ns.set(c.id, ns.get(c.id) + t);
         }
       }

@@ -4,7 +4,7 @@
 // is registered (no side effects at import).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { native } from './_binding';
+import { addonNow, native } from './_binding';
 import { invalidArgValue } from './_errors';
 import { isMainThread } from 'node:worker_threads';
 
@@ -200,7 +200,7 @@ export interface DirRef {
 export function releaseDir(s: { dir: DirRef | null }): void {
   const d = s.dir;
   s.dir = null;
-  if (d !== null && d.handle !== 0) native.dirRelease(d.handle);
+  if (d !== null && d.handle !== 0) addonNow().dirRelease(d.handle);
 }
 
 /** Unlinks `path` if it is still the file `fd` refers to / was (dev+ino), so a replacement is left alone. */

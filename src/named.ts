@@ -31,7 +31,7 @@ type HeldFile = [fd: number, name: string, handle: number];
 function removeNamed(s: FileState): void {
   if (s.path === null || s.fd < 0) return;
   if (s.dir !== null && s.dir.handle !== 0) {
-    native.unlinkAtSync(s.dir.handle, s.dir.name, s.fd, s.path);
+    addonNow().unlinkAtSync(s.dir.handle, s.dir.name, s.fd, s.path);
     return;
   }
   const st = fs.fstatSync(s.fd);

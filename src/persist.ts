@@ -27,21 +27,22 @@ export function persistArgs(target: unknown, options: unknown): PersistArgs {
   return { ...checkFilePath('targetPath', target), flags: overwrite ? 0 : MOVE_NOREPLACE };
 }
 
-// What makes a file temporary besides its close hook (a named file's exit registration),
-// undone when it is persisted.
-const temporaries = new WeakMap<FileState, () => void>();
-
-/** Registers how to stop treating `s` as temporary (besides clearing its close hook). */
+/**
+ * Registers how to stop treating `s` as temporary besides clearing its close hook (a named
+ * file's exit registration), undone when it is persisted. Kept on the state: a WeakMap's set
+ * was a measurable part of NamedTemporaryFileSync (bench/create.mjs).
+ */
 export function onPersist(s: FileState, keep: () => void): void {
-  temporaries.set(s, keep);
+  s.onPersist = keep;
 }
 
 function madePermanent(s: FileState, path: string): void {
   releaseDir(s); // its name is the target's now, in the target's directory
   s.path = path;
   s.beforeClose = null;
-  temporaries.get(s)?.();
-  temporaries.delete(s);
+  const keep = s.onPersist;
+  s.onPersist = null;
+  keep?.();
 }
 
 export function replaced(path: string): CodedError {

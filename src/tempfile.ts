@@ -47,6 +47,7 @@ export interface FileState {
   /** Runs once the descriptor is about to close (a named delete=true file removes itself). */
   beforeClose: ((s: FileState) => void) | null;
   atExit: Removable | null; // a named file with a write buffer is flushed at exit
+  onPersist: (() => void) | null; // what persist undoes besides beforeClose (persist.ts onPersist)
   inWorker: Removable | null; // made in a worker thread: closed when the worker exits
   append: boolean;
   maxSize: number; // in memory: past this size the data moves to a real file (0 = never by itself)
@@ -457,6 +458,7 @@ export class TempFile {
       dir: init.dir ?? null,
       beforeClose: init.beforeClose ?? null,
       atExit: null,
+      onPersist: null,
       inWorker: null,
       append: init.info.append,
       maxSize: init.maxSize ?? 0,

@@ -152,7 +152,8 @@ describe('gc, exit and signal (child processes)', () => {
     );
     expect(r.status, r.stderr).toBe(0);
     const m = messages(r.stdout);
-    const byCh = (c: string) => m.filter((x) => x.ch === c).map(({ ch: _, fd, ...rest }) => ({ ...rest, fd: typeof fd }));
+    const byCh = (c: string): Record<string, unknown>[] =>
+      m.filter((x) => x.ch === c).map(({ ch: _, fd, ...rest }) => ({ ...rest, fd: typeof fd }));
     expect(byCh('remove').sort((a, b) => String(a.kind).localeCompare(String(b.kind)))).toEqual([
       { kind: 'NamedTemporaryFile', path: expect.stringContaining(s.dir), fd: 'number', reason: 'gc' },
       { kind: 'TemporaryFile', path: null, fd: 'number', reason: 'gc' },
