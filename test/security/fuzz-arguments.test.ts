@@ -193,6 +193,8 @@ function fileObject(named: boolean): Check {
 const CHECKS: Record<string, Check> = {
   gettempdir: (r) => (expect(r).toBe(work), null),
   gettempprefix: (r) => (expect(r).toBe('tmp'), null),
+  // Takes no arguments and ignores any: counters, whatever it is given.
+  stats: (r) => (expect(Object.keys(r as object).sort()).toEqual(['created', 'leaked', 'live', 'removed']), null),
   mktemp: (r) => {
     expect(inWork(r)).toBe(true);
     expect(fs.existsSync(r as string)).toBe(false);
@@ -268,7 +270,7 @@ describe('fuzzing every public function', () => {
       [
         'NamedTemporaryFile', 'NamedTemporaryFileSync', 'SpooledTemporaryFile', 'TemporaryDirectory', 'TemporaryDirectorySync',
         'TemporaryFile', 'TemporaryFileSync', 'cleanupOnSignals', 'gettempdir', 'gettempprefix', 'mkdtemp', 'mkdtempSync',
-        'mkstemp', 'mkstempSync', 'mktemp', 'writeFileAtomic', 'writeFileAtomicSync',
+        'mkstemp', 'mkstempSync', 'mktemp', 'stats', 'writeFileAtomic', 'writeFileAtomicSync',
       ].sort(),
     );
   });
@@ -279,7 +281,7 @@ describe('fuzzing every public function', () => {
   const LEAVES: Record<string, (n: string[]) => boolean> = {
     mkstemp: one, mkstempSync: one, mkdtemp: one, mkdtempSync: one, NamedTemporaryFile: one, NamedTemporaryFileSync: one,
     TemporaryDirectory: one, TemporaryDirectorySync: one, TemporaryFile: none, TemporaryFileSync: none,
-    SpooledTemporaryFile: none, mktemp: none, gettempdir: none, gettempprefix: none, cleanupOnSignals: none,
+    SpooledTemporaryFile: none, mktemp: none, gettempdir: none, gettempprefix: none, cleanupOnSignals: none, stats: none,
   };
 
   it.each(FUNCTIONS.filter((f) => !f.startsWith('writeFileAtomic')))(
