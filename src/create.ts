@@ -148,20 +148,61 @@ function parseMaxBytes(v: unknown): number {
 }
 
 export const FILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding', 'maxBytes'] as const;
+const TEMPORARY_FILE_KEYS = [...FILE_KEYS, 'memory'] as const;
+
+export interface TemporaryFileMemoryOptions extends TemporaryFileOptions {
+  /**
+   * true: a memory-only file (Linux and FreeBSD: memfd_create), never on any file system;
+   * ERR_UNSUPPORTED_OPERATION elsewhere. 'prefer': the same where there is one, else an unnamed
+   * TemporaryFile (`memory` on the file says which). dir, prefix and suffix are checked, and
+   * used only by that fallback.
+   */
+  memory?: boolean | 'prefer';
+}
+
+type MemoryChoice = false | true | 'prefer';
+
+function parseMemory(v: unknown): MemoryChoice {
+  if (v === undefined || v === false || v === true || v === 'prefer') return v ?? false;
+  if (typeof v !== 'string') throw invalidArgType('memory', "a boolean or 'prefer'", v);
+  throw invalidArgValue('memory', v, "must be true, false or 'prefer'");
+}
+
+function memoryUnsupported(): Error {
+  const e = new Error(
+    "memory-only files are not supported here (memfd_create: Linux and FreeBSD); memory: 'prefer' falls back to an unnamed TemporaryFile",
+  ) as Error & { code: string };
+  e.code = 'ERR_UNSUPPORTED_OPERATION';
+  return e;
+}
+
+/** A memfd, or null when there is none and 'prefer' allows an ordinary unnamed file. */
+function memfd(memory: MemoryChoice): number | null {
+  if (memory === false) return null;
+  try {
+    return native.memfdCreateSync();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSYS') throw e;
+    if (memory === 'prefer') return null;
+    throw memoryUnsupported();
+  }
+}
 
 /** The seed's positional form (mode, bufsize, suffix) or an options object. */
-function temporaryFileArgs(a: unknown[]): FileArgs {
+function temporaryFileArgs(a: unknown[]): FileArgs & { memory: MemoryChoice } {
   if (a.length === 1 && typeof a[0] === 'object' && a[0] !== null) {
-    return fileArgs(checkOptionsObject('options', a[0], FILE_KEYS));
+    const o = checkOptionsObject('options', a[0], TEMPORARY_FILE_KEYS);
+    const memory = parseMemory(o.memory);
+    return { ...fileArgs(o), memory };
   }
   if (a.length > 3) throw invalidArgType('arguments', 'at most (mode, bufsize, suffix) or one options object', a);
   const o: Record<string, unknown> = { mode: a[0], bufsize: a[1], suffix: a[2] };
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return fileArgs(o);
+  return { ...fileArgs(o), memory: false };
 }
 
-export function makeFile(f: FileArgs, fd: number, path: string | null): TempFile {
-  return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding, maxBytes: f.maxBytes });
+export function makeFile(f: FileArgs, fd: number, path: string | null, memory = false): TempFile {
+  return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding, maxBytes: f.maxBytes, memory });
 }
 
 /**
@@ -169,16 +210,21 @@ export function makeFile(f: FileArgs, fd: number, path: string | null): TempFile
  * before it is returned elsewhere on POSIX, and is deleted on close on Windows. Nothing is left
  * behind after close, exit or a crash.
  */
-export function TemporaryFileSync(options?: TemporaryFileOptions): TempFile;
+export function TemporaryFileSync(options?: TemporaryFileMemoryOptions): TempFile;
 export function TemporaryFileSync(mode?: string, bufsize?: number, suffix?: string): TempFile;
 export function TemporaryFileSync(...a: unknown[]): TempFile {
   const f = temporaryFileArgs(a);
+  const m = memfd(f.memory);
+  if (m !== null) return makeFile(f, m, null, true);
   return makeFile(f, native.createSync(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }
 
-export function TemporaryFile(options?: TemporaryFileOptions): Promise<TempFile>;
+export function TemporaryFile(options?: TemporaryFileMemoryOptions): Promise<TempFile>;
 export function TemporaryFile(mode?: string, bufsize?: number, suffix?: string): Promise<TempFile>;
 export async function TemporaryFile(...a: unknown[]): Promise<TempFile> {
   const f = temporaryFileArgs(a);
+  // memfd_create touches no storage and does not block: made here, not on the thread pool.
+  const m = memfd(f.memory);
+  if (m !== null) return makeFile(f, m, null, true);
   return makeFile(f, await native.create(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }

@@ -12,6 +12,7 @@ import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, t
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
 import { releaseDir, track, untrack, type DirRef, type Removable } from './_lifetime';
+import { native } from './_binding';
 import { persistArgs, persistState, persistStateSync, reopenFd, reopenFdSync, type PersistOptions } from './persist';
 
 /** The `close` given to streams on our descriptor: the file stays open until close(). */
@@ -26,6 +27,8 @@ function keepOpen(_fd: number, cb: (err: NodeJS.ErrnoException | null) => void):
 function holdingFd<T>(s: FileState, f: () => Promise<T>): Promise<T> {
   return s.io instanceof FdBackend ? s.io.hold(f) : f();
 }
+
+const F_SEAL_WRITE = 0x0008; // Linux and FreeBSD
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
@@ -54,6 +57,8 @@ export interface FileState {
   pos: number; // the object's position, buffered bytes included
   gen: number; // bumped by every write or truncation that reaches the backend (see Ahead)
   limit: number; // maxBytes: no write or truncation through this object takes the file past it (Infinity: none)
+  memory: boolean; // a memfd (TemporaryFile({memory: true}))
+  sealed: boolean; // seen sealed (seal(), or F_GET_SEALS); kept after close
 }
 
 export interface TempFileInit {
@@ -69,6 +74,7 @@ export interface TempFileInit {
   beforeClose?: (s: FileState) => void;
   maxSize?: number;
   maxBytes?: number;
+  memory?: boolean;
 }
 
 type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
@@ -445,6 +451,8 @@ export class TempFile {
       pos: 0,
       gen: 0,
       limit: init.maxBytes ?? Infinity,
+      memory: init.memory ?? false,
+      sealed: false,
     };
     finalizer.register(this, this.#s);
     if (!isMainThread) {
@@ -472,6 +480,25 @@ export class TempFile {
   /** Python compatibility: the path, or the descriptor when there is none. */
   get name(): string | number | null {
     return this.#s.path ?? (this.#s.fd >= 0 ? this.#s.fd : null);
+  }
+  /** Whether the file lives only in memory (TemporaryFile({memory}) got a memfd). */
+  get memory(): boolean {
+    return this.#s.memory;
+  }
+  /**
+   * Whether the contents are sealed (seal(), here or on another object on the same memory
+   * file): nobody can write, grow or shrink them any more. Always false for other files.
+   */
+  get sealed(): boolean {
+    const s = this.#s;
+    if (s.memory && !s.sealed && !s.closed) {
+      try {
+        s.sealed = (native.memfdSealsSync(s.fd) & F_SEAL_WRITE) !== 0;
+      } catch {
+        // the descriptor is in use by a close in flight: what we knew stands
+      }
+    }
+    return s.sealed;
   }
   /** The mode string as given. */
   get mode(): string {
@@ -916,12 +943,65 @@ export class TempFile {
     s.io.call(call, cb);
   }
 
+  // --- sealing (memory files) ---
+
+  #checkSeal(): FileState {
+    const s = this.#open();
+    if (!s.memory) {
+      const e = new Error('seal() needs a memory-only file (TemporaryFile({memory: true}))') as CodedError;
+      e.code = 'ERR_UNSUPPORTED_OPERATION';
+      throw e;
+    }
+    return s;
+  }
+
+  /** After the flush: the seals, once; from then on every write goes to the kernel (and fails). */
+  #sealNow(s: FileState): void {
+    if (s.closed) throw fileClosed();
+    if (!this.sealed) native.memfdSealSync(s.fd);
+    s.sealed = true;
+    s.cap = 0; // no buffer: a write fails at once with EPERM, never later at a flush
+  }
+
+  /**
+   * Makes a memory file's contents immutable for everyone: buffered bytes are written out,
+   * then F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE|F_SEAL_SEAL are added. Writes and truncations
+   * then fail with EPERM, through any descriptor or mapping; reads still work. Fails with EBUSY
+   * (nothing sealed) while a writable shared mapping of the file exists. Sealing twice does
+   * nothing. Other files: ERR_UNSUPPORTED_OPERATION.
+   */
+  sealSync(): void {
+    const s = this.#checkSeal();
+    this.#sync(flushIo(s));
+    this.#sealNow(s);
+  }
+
+  seal(): Promise<void> {
+    return this.#enqueue(async () => {
+      const s = this.#checkSeal();
+      await runAsync(s, flushIo(s));
+      // fcntl on a memfd does no I/O: no thread-pool trip.
+      this.#sealNow(s);
+    });
+  }
+
   // --- persist and reopen (the system calls are in persist.ts) ---
 
   /** Spooled data moved to a real file, buffered bytes written out. */
   *#onDiskIo(s: FileState): Io<void> {
     if (s.spill) yield* spillIo();
     yield* flushIo(s);
+  }
+
+  /** A memory file has no file system to be linked into. */
+  #checkPersist(): FileState {
+    const s = this.#open();
+    if (s.memory) {
+      const e = new Error('a memory-only file cannot be persisted: it is on no file system') as CodedError;
+      e.code = 'ERR_UNSUPPORTED_OPERATION';
+      throw e;
+    }
+    return s;
   }
 
   #reopened(fd: number): TempFile {
@@ -936,6 +1016,7 @@ export class TempFile {
       bufsize: this.#bufsize,
       encoding: this.#enc,
       maxBytes: s.limit,
+      memory: s.memory,
     });
   }
 
@@ -947,7 +1028,7 @@ export class TempFile {
    * is still open and still temporary.
    */
   persistSync(targetPath: string | URL, options?: PersistOptions): void {
-    const s = this.#open();
+    const s = this.#checkPersist();
     const a = persistArgs(targetPath, options);
     this.#sync(this.#onDiskIo(s));
     persistStateSync(s, a);
@@ -955,7 +1036,7 @@ export class TempFile {
 
   persist(targetPath: string | URL, options?: PersistOptions): Promise<void> {
     return this.#enqueue(async () => {
-      const s = this.#open();
+      const s = this.#checkPersist();
       const a = persistArgs(targetPath, options);
       await runAsync(s, this.#onDiskIo(s));
       await holdingFd(s, () => persistState(s, a));
