@@ -50,6 +50,9 @@ const makers: [string, Maker][] = [
   ['TemporaryFile', (o) => tempfile.TemporaryFile({ dir: s.dir, ...o })],
   ['NamedTemporaryFileSync', (o) => tempfile.NamedTemporaryFileSync({ dir: s.dir, ...o })],
   ['NamedTemporaryFile', (o) => tempfile.NamedTemporaryFile({ dir: s.dir, ...o })],
+  // a memfd on Linux; an unnamed file where there is none (the portable build)
+  ['TemporaryFileSync memory', (o) => tempfile.TemporaryFileSync({ memory: 'prefer', ...o })],
+  ['TemporaryFile memory', (o) => tempfile.TemporaryFile({ memory: 'prefer', ...o })],
   ['SpooledTemporaryFile (in memory)', (o) => tempfile.SpooledTemporaryFile({ dir: s.dir, ...o })],
   ['SpooledTemporaryFile (rolled over)', (o) => {
     const f = tempfile.SpooledTemporaryFile({ dir: s.dir, ...o });
