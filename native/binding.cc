@@ -369,6 +369,39 @@ Napi::Value CloseSync(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- memory-only files ---------------------------------------------------------------
+// memfd_create and fcntl touch no storage and do not block: sync only, from both JS forms.
+
+// memfdCreateSync(): the descriptor; an fs-style error (ENOSYS where there is none).
+Napi::Value MemfdCreateSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int rc = st_memfd_create();
+  if (rc < 0) {
+    MakeError(env, rc, "memfd_create", "").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, rc);
+}
+
+// memfdSealSync(fd): F_ADD_SEALS shrink|grow|write|seal.
+Napi::Value MemfdSealSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int rc = st_memfd_seal(Int(info, 0));
+  if (rc < 0) MakeError(env, rc, "fcntl", "").ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// memfdSealsSync(fd): the F_GET_SEALS bits.
+Napi::Value MemfdSealsSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int rc = st_memfd_seals(Int(info, 0));
+  if (rc < 0) {
+    MakeError(env, rc, "fcntl", "").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, rc);
+}
+
 // ---- persist and atomic replacement ---------------------------------------------
 
 // One core call on the thread pool: `run` off the main thread, then `ok` or `fail`.
@@ -706,6 +739,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reopenAtSync", Napi::Function::New(env, ReopenAtSync, "reopenAtSync"));
   exports.Set("removeTreeAtSync", Napi::Function::New(env, RemoveTreeAtSync, "removeTreeAtSync"));
   exports.Set("removeTreeAt", Napi::Function::New(env, RemoveTreeAt, "removeTreeAt"));
+  exports.Set("memfdCreateSync", Napi::Function::New(env, MemfdCreateSync, "memfdCreateSync"));
+  exports.Set("memfdSealSync", Napi::Function::New(env, MemfdSealSync, "memfdSealSync"));
+  exports.Set("memfdSealsSync", Napi::Function::New(env, MemfdSealsSync, "memfdSealsSync"));
   exports.Set("ATOMIC_CLOSES_FD", Napi::Boolean::New(env, ST_ATOMIC_CLOSES_FD != 0));
 #if defined(ST_POSIX_PORTABLE)
   exports.Set("PORTABLE", Napi::Boolean::New(env, true));  // binding.gyp: st_posix_portable=1

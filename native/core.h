@@ -161,6 +161,19 @@ int st_random_name_chars(char* out, size_t n);
 // 1 when the kernel has been seen to lack O_TMPFILE (or the build lacks it).
 int st_tmpfile_known_unsupported(void);
 
+// A memory-only file: memfd_create("securetemp", MFD_CLOEXEC|MFD_ALLOW_SEALING) on Linux and
+// FreeBSD. The descriptor, or a negative error code: ENOSYS where the build or the kernel has
+// none (other platforms, the portable build).
+int st_memfd_create(void);
+
+// Seals a memory file for good: F_ADD_SEALS F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE|F_SEAL_SEAL.
+// 0 or a negative error code (EBUSY: a writable shared mapping exists; EPERM: already sealed
+// with F_SEAL_SEAL).
+int st_memfd_seal(int fd);
+
+// The seals on a memory file (F_GET_SEALS; 0 for none), or a negative error code.
+int st_memfd_seals(int fd);
+
 // The platform's name for a failed call, for messages (strerror-like).
 const char* st_strerror(int err);
 

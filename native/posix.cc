@@ -31,6 +31,14 @@
 #endif
 #endif
 
+// Memory-only files: memfd_create with sealing (Linux 3.17+, FreeBSD 13+), found at build.
+#if (defined(__linux__) || defined(__FreeBSD__)) && !defined(ST_POSIX_PORTABLE)
+#include <sys/mman.h>
+#if defined(MFD_CLOEXEC) && defined(MFD_ALLOW_SEALING) && defined(F_ADD_SEALS) && defined(F_SEAL_WRITE)
+#define ST_HAVE_MEMFD 1
+#endif
+#endif
+
 #ifndef O_CLOEXEC
 #error "securetemp needs O_CLOEXEC: descriptors must never leak into child processes"
 #endif
@@ -1581,4 +1589,38 @@ int st_exit_remove(const st_exit_entry& e, const char** syscall) {
   if (req.errors == 0) return 0;
   *syscall = req.syscall;
   return req.first_err;
+}
+
+// ---- memory-only files -------------------------------------------------------------
+
+int st_memfd_create(void) {
+#if defined(ST_HAVE_MEMFD)
+  // A fixed name: it shows in /proc/PID/fd as "memfd:securetemp (deleted)", so no user data.
+  int fd = memfd_create("securetemp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  return fd >= 0 ? fd : -errno;
+#else
+  return -ENOSYS;
+#endif
+}
+
+int st_memfd_seal(int fd) {
+#if defined(ST_HAVE_MEMFD)
+  int rc;
+  do rc = fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  while (rc < 0 && errno == EINTR);
+  return rc < 0 ? -errno : 0;
+#else
+  (void)fd;
+  return -ENOSYS;
+#endif
+}
+
+int st_memfd_seals(int fd) {
+#if defined(ST_HAVE_MEMFD)
+  int rc = fcntl(fd, F_GET_SEALS);
+  return rc < 0 ? -errno : rc;
+#else
+  (void)fd;
+  return -ENOSYS;
+#endif
 }

@@ -352,6 +352,12 @@ const char* st_strerror(int err) { return uv_strerror(err); }
 
 int st_tmpfile_known_unsupported(void) { return 1; }  // no O_TMPFILE on Windows
 
+// No memory-only files or seals on Windows (a section object is no file descriptor children
+// can read as a file): the JavaScript side reports ERR_UNSUPPORTED_OPERATION.
+int st_memfd_create(void) { return UV_ENOSYS; }
+int st_memfd_seal(int) { return UV_ENOSYS; }
+int st_memfd_seals(int) { return UV_ENOSYS; }
+
 // st_create_req::beneath: the directory to open, `dir` below the root.
 static std::string create_dir_path(const st_create_req& req) {
   if (req.beneath.empty()) return req.dir;

@@ -157,6 +157,12 @@ export interface Native {
   /** False where commit/abort leave the fd open for JavaScript to close (Windows). */
   readonly ATOMIC_CLOSES_FD: boolean;
   tmpfileKnownUnsupported(): boolean;
+  /** memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING): a descriptor; ENOSYS where unsupported. */
+  memfdCreateSync(): number;
+  /** F_ADD_SEALS F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE|F_SEAL_SEAL (syscall 'fcntl'). */
+  memfdSealSync(fd: number): void;
+  /** F_GET_SEALS. */
+  memfdSealsSync(fd: number): number;
   /** True in a build with st_posix_portable=1: POSIX without the Linux extras (the macOS/BSD path). */
   readonly PORTABLE: boolean;
   readonly TMP_MAX: number;

@@ -3,7 +3,7 @@
 // the directory once and creates relative to that handle.
 import * as fs from 'node:fs';
 import { addonNow, KIND_DIR, KIND_FILE, KIND_UNNAMED, FLAG_NO_TMPFILE, type Kind, type CreateArgs } from './_binding';
-import { invalidArgType, systemError } from './_errors';
+import { invalidArgType, invalidArgValue, systemError } from './_errors';
 import { candidateNames, randomPart, TMP_MAX } from './_names';
 import { parseBufsize, parseEncoding, parseMode, type TextEncoding } from './_mode';
 import {
@@ -37,6 +37,11 @@ export interface TemporaryFileOptions extends CreateOptions {
   bufsize?: number;
   /** Text mode encoding (default 'utf8'). */
   encoding?: string;
+  /**
+   * A cap on the file's size in bytes (default: none). A write, writelines, truncate or write
+   * stream that would take the file past it fails with EFBIG and writes nothing past it.
+   */
+  maxBytes?: number;
 }
 
 const MKSTEMP_KEYS = [...NAME_KEYS, 'permissions'] as const;
@@ -125,6 +130,7 @@ export interface FileArgs {
   info: ReturnType<typeof parseMode>;
   bufsize: number;
   encoding: TextEncoding | null;
+  maxBytes: number; // Infinity: no cap
   r: Resolved;
   o: Record<string, unknown>;
 }
@@ -139,24 +145,73 @@ export function fileArgs(o: Record<string, unknown>): FileArgs {
     if (!info.text) throw invalidArgType('encoding', 'undefined in binary mode', o.encoding);
     encoding = parseEncoding(o.encoding);
   } else if (info.text) encoding = 'utf8';
-  return { mode, info, bufsize, encoding, r: resolveNameOptions(o), o };
+  return { mode, info, bufsize, encoding, maxBytes: parseMaxBytes(o.maxBytes), r: resolveNameOptions(o), o };
 }
 
-export const FILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding'] as const;
+/** maxBytes: undefined or Infinity (no cap), or an integer from 0 to Number.MAX_SAFE_INTEGER. */
+function parseMaxBytes(v: unknown): number {
+  if (v === undefined || v === Infinity) return Infinity;
+  if (typeof v !== 'number') throw invalidArgType('maxBytes', 'of type number', v);
+  if (!Number.isSafeInteger(v) || v < 0) throw invalidArgValue('maxBytes', v, 'must be an integer >= 0 or Infinity');
+  return v;
+}
+
+export const FILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding', 'maxBytes'] as const;
+const TEMPORARY_FILE_KEYS = [...FILE_KEYS, 'memory'] as const;
+
+export interface TemporaryFileMemoryOptions extends TemporaryFileOptions {
+  /**
+   * true: a memory-only file (Linux and FreeBSD: memfd_create), never on any file system;
+   * ERR_UNSUPPORTED_OPERATION elsewhere. 'prefer': the same where there is one, else an unnamed
+   * TemporaryFile (`memory` on the file says which). dir, prefix and suffix are checked, and
+   * used only by that fallback.
+   */
+  memory?: boolean | 'prefer';
+}
+
+type MemoryChoice = false | true | 'prefer';
+
+function parseMemory(v: unknown): MemoryChoice {
+  if (v === undefined || v === false || v === true || v === 'prefer') return v ?? false;
+  if (typeof v !== 'string') throw invalidArgType('memory', "a boolean or 'prefer'", v);
+  throw invalidArgValue('memory', v, "must be true, false or 'prefer'");
+}
+
+function memoryUnsupported(): Error {
+  const e = new Error(
+    "memory-only files are not supported here (memfd_create: Linux and FreeBSD); memory: 'prefer' falls back to an unnamed TemporaryFile",
+  ) as Error & { code: string };
+  e.code = 'ERR_UNSUPPORTED_OPERATION';
+  return e;
+}
+
+/** A memfd, or null when there is none and 'prefer' allows an ordinary unnamed file. */
+function memfd(memory: MemoryChoice): number | null {
+  if (memory === false) return null;
+  try {
+    return addonNow().memfdCreateSync();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSYS') throw e;
+    if (memory === 'prefer') return null;
+    throw memoryUnsupported();
+  }
+}
 
 /** The seed's positional form (mode, bufsize, suffix) or an options object. */
-function temporaryFileArgs(a: unknown[]): FileArgs {
+function temporaryFileArgs(a: unknown[]): FileArgs & { memory: MemoryChoice } {
   if (a.length === 1 && typeof a[0] === 'object' && a[0] !== null) {
-    return fileArgs(checkOptionsObject('options', a[0], FILE_KEYS));
+    const o = checkOptionsObject('options', a[0], TEMPORARY_FILE_KEYS);
+    const memory = parseMemory(o.memory);
+    return { ...fileArgs(o), memory };
   }
   if (a.length > 3) throw invalidArgType('arguments', 'at most (mode, bufsize, suffix) or one options object', a);
   const o: Record<string, unknown> = { mode: a[0], bufsize: a[1], suffix: a[2] };
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return fileArgs(o);
+  return { ...fileArgs(o), memory: false };
 }
 
-export function makeFile(f: FileArgs, fd: number, path: string | null): TempFile {
-  return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding });
+export function makeFile(f: FileArgs, fd: number, path: string | null, memory = false): TempFile {
+  return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding, maxBytes: f.maxBytes, memory });
 }
 
 /**
@@ -164,16 +219,21 @@ export function makeFile(f: FileArgs, fd: number, path: string | null): TempFile
  * before it is returned elsewhere on POSIX, and is deleted on close on Windows. Nothing is left
  * behind after close, exit or a crash.
  */
-export function TemporaryFileSync(options?: TemporaryFileOptions): TempFile;
+export function TemporaryFileSync(options?: TemporaryFileMemoryOptions): TempFile;
 export function TemporaryFileSync(mode?: string, bufsize?: number, suffix?: string): TempFile;
 export function TemporaryFileSync(...a: unknown[]): TempFile {
   const f = temporaryFileArgs(a);
+  const m = memfd(f.memory);
+  if (m !== null) return makeFile(f, m, null, true);
   return makeFile(f, addonNow().createSync(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }
 
-export function TemporaryFile(options?: TemporaryFileOptions): Promise<TempFile>;
+export function TemporaryFile(options?: TemporaryFileMemoryOptions): Promise<TempFile>;
 export function TemporaryFile(mode?: string, bufsize?: number, suffix?: string): Promise<TempFile>;
 export async function TemporaryFile(...a: unknown[]): Promise<TempFile> {
   const f = temporaryFileArgs(a);
+  // memfd_create touches no storage and does not block: made here, not on the thread pool.
+  const m = memfd(f.memory);
+  if (m !== null) return makeFile(f, m, null, true);
   return makeFile(f, await addonNow().create(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }

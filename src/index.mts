@@ -39,6 +39,7 @@ export type MkstempResult = tempfile.MkstempResult;
 export type MkstempOptions = tempfile.MkstempOptions;
 export type MkdtempOptions = tempfile.MkdtempOptions;
 export type TemporaryFileOptions = tempfile.TemporaryFileOptions;
+export type TemporaryFileMemoryOptions = tempfile.TemporaryFileMemoryOptions;
 export type NameOptions = tempfile.NameOptions;
 export type CreateOptions = tempfile.CreateOptions;
 export type PersistOptions = tempfile.PersistOptions;

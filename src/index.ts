@@ -84,6 +84,7 @@ declare namespace tempfile {
   export type MkstempOptions = createTypes.MkstempOptions;
   export type MkdtempOptions = createTypes.MkdtempOptions;
   export type TemporaryFileOptions = createTypes.TemporaryFileOptions;
+  export type TemporaryFileMemoryOptions = createTypes.TemporaryFileMemoryOptions;
   export type NameOptions = optionTypes.NameOptions;
   export type CreateOptions = optionTypes.CreateOptions;
   export type PersistOptions = persistTypes.PersistOptions;

@@ -7,12 +7,13 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
-import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
+import { fileClosed, invalidArgType, invalidArgValue, systemError, unsupported, type CodedError } from './_errors';
 import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
 import { releaseDir, track, untrack, type DirRef, type ExitReason, type Removable } from './_lifetime';
 import { publishCleanupError, publishCreate, publishRemove, type RemoveReason, type TrackedKind } from './_diagnostics';
+import { native } from './_binding';
 import { persistArgs, persistState, persistStateSync, reopenFd, reopenFdSync, type PersistOptions } from './persist';
 
 /** The `close` given to streams on our descriptor: the file stays open until close(). */
@@ -27,6 +28,8 @@ function keepOpen(_fd: number, cb: (err: NodeJS.ErrnoException | null) => void):
 function holdingFd<T>(s: FileState, f: () => Promise<T>): Promise<T> {
   return s.io instanceof FdBackend ? s.io.hold(f) : f();
 }
+
+const F_SEAL_WRITE = 0x0008; // Linux and FreeBSD
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
@@ -57,6 +60,9 @@ export interface FileState {
   bstart: number; // file offset of its first byte
   pos: number; // the object's position, buffered bytes included
   gen: number; // bumped by every write or truncation that reaches the backend (see Ahead)
+  limit: number; // maxBytes: no write or truncation through this object takes the file past it (Infinity: none)
+  memory: boolean; // a memfd (TemporaryFile({memory: true}))
+  sealed: boolean; // seen sealed (seal(), or F_GET_SEALS); kept after close
 }
 
 export interface TempFileInit {
@@ -72,6 +78,8 @@ export interface TempFileInit {
   encoding: TextEncoding | null;
   beforeClose?: (s: FileState) => void;
   maxSize?: number;
+  maxBytes?: number;
+  memory?: boolean;
 }
 
 type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
@@ -335,6 +343,17 @@ class Decoder {
   }
 }
 
+/**
+ * maxBytes passed: an fs-style EFBIG (errno from the system's table, -27 on Linux), with the cap
+ * and the size the operation would have given in the message.
+ */
+function tooLarge(s: FileState, size: number): NodeJS.ErrnoException {
+  const what = s.path ?? (s.fd >= 0 ? `<fd ${s.fd}>` : '<in memory>');
+  const e = systemError('EFBIG', 'write', what, `file too large: maxBytes is ${s.limit}, the file would be ${size} bytes`);
+  if (s.path === null) delete e.path;
+  return e;
+}
+
 const finalizer = new FinalizationRegistry<FileState>((s) => {
   if (s.closed) return;
   const what = s.path ?? (s.fd >= 0 ? `<fd ${s.fd}>` : '<in memory>');
@@ -469,6 +488,9 @@ export class TempFile {
       bstart: 0,
       pos: 0,
       gen: 0,
+      limit: init.maxBytes ?? Infinity,
+      memory: init.memory ?? false,
+      sealed: false,
     };
     finalizer.register(this, this.#s);
     publishCreate(kind, init.path, init.fd);
@@ -497,6 +519,25 @@ export class TempFile {
   /** Python compatibility: the path, or the descriptor when there is none. */
   get name(): string | number | null {
     return this.#s.path ?? (this.#s.fd >= 0 ? this.#s.fd : null);
+  }
+  /** Whether the file lives only in memory (TemporaryFile({memory}) got a memfd). */
+  get memory(): boolean {
+    return this.#s.memory;
+  }
+  /**
+   * Whether the contents are sealed (seal(), here or on another object on the same memory
+   * file): nobody can write, grow or shrink them any more. Always false for other files.
+   */
+  get sealed(): boolean {
+    const s = this.#s;
+    if (s.memory && !s.sealed && !s.closed) {
+      try {
+        s.sealed = (native.memfdSealsSync(s.fd) & F_SEAL_WRITE) !== 0;
+      } catch {
+        // the descriptor is in use by a close in flight: what we knew stands
+      }
+    }
+    return s.sealed;
   }
   /** The mode string as given. */
   get mode(): string {
@@ -620,9 +661,12 @@ export class TempFile {
   *#writeIo(s: FileState, b: Uint8Array): Io<void> {
     // Nothing to write: no I/O and, in append mode, no jump to the end (as with O_APPEND).
     if (b.length === 0) return;
-    if (this.#tryBuffer(s, b)) return;
+    if (s.pos + b.length <= s.limit && this.#tryBuffer(s, b)) return;
     yield* flushIo(s);
     if (s.append) s.pos = yield { op: 'size' };
+    // The size the file would have: the end of this write (a file past the cap already, grown
+    // by another process, is not ours to judge). Nothing of a write that passes it is written.
+    if (s.pos + b.length > s.limit) throw tooLarge(s, s.pos + b.length);
     if (s.spill && s.maxSize > 0 && s.pos + b.length > s.maxSize) yield* spillIo();
     if (this.#tryBuffer(s, b, true)) return;
     yield* writeAllIo(b, s.pos);
@@ -690,6 +734,7 @@ export class TempFile {
   *#truncateIo(s: FileState, size: number | undefined): Io<number> {
     yield* flushIo(s);
     const len = size ?? s.pos;
+    if (len > s.limit) throw tooLarge(s, len);
     if (s.spill && s.maxSize > 0 && len > s.maxSize) yield* spillIo();
     yield { op: 'ftruncate', len };
     return len;
@@ -747,6 +792,7 @@ export class TempFile {
       data instanceof Uint8Array &&
       s.blen > 0 &&
       s.blen + data.length <= s.cap &&
+      s.pos + data.length <= s.limit &&
       this.#pending === 0 &&
       !s.closed &&
       this.#info.writable
@@ -759,12 +805,17 @@ export class TempFile {
     this.#checkWrite('write');
     const [b, n] = this.#encodeForWrite(data);
     if (this.#pending === 0) {
-      if (this.#tryBuffer(s, b)) {
+      if (s.pos + b.length <= s.limit && this.#tryBuffer(s, b)) {
         if (this.#lineBuffered && (data as string).includes('\n')) this.#sync(flushIo(s));
         return n;
       }
       // A spooled file in memory: straight in, no generator, nothing to allocate per write.
-      if (s.io instanceof MemoryBackend && !s.append && (s.maxSize === 0 || s.pos + b.length <= s.maxSize)) {
+      if (
+        s.io instanceof MemoryBackend &&
+        !s.append &&
+        (s.maxSize === 0 || s.pos + b.length <= s.maxSize) &&
+        s.pos + b.length <= s.limit
+      ) {
         s.io.writeAt(b, s.pos);
         s.pos += b.length;
         s.gen++;
@@ -900,10 +951,17 @@ export class TempFile {
       fd,
       fs: {
         open: fs.open,
+        // A chunk (or a batch of chunks, writev) that would take the file past maxBytes fails
+        // whole with EFBIG: nothing of it is written, and the stream errors.
         write: (_fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: WriteCb) =>
-          file.#onFd(cb, (d, done: WriteCb) => (s.gen++, fs.write(d, buf, off, len, pos, done))),
-        writev: (_fd: number, bufs: NodeJS.ArrayBufferView[], pos: number, cb: WritevCb) =>
-          file.#onFd(cb, (d, done: WritevCb) => (s.gen++, fs.writev(d, bufs, pos, done))),
+          pos + len > s.limit
+            ? process.nextTick(cb, tooLarge(s, pos + len), 0, buf)
+            : file.#onFd(cb, (d, done: WriteCb) => (s.gen++, fs.write(d, buf, off, len, pos, done))),
+        writev: (_fd: number, bufs: NodeJS.ArrayBufferView[], pos: number, cb: WritevCb) => {
+          const end = bufs.reduce((n, b) => n + b.byteLength, pos);
+          if (end > s.limit) process.nextTick(cb, tooLarge(s, end), 0, bufs);
+          else file.#onFd(cb, (d, done: WritevCb) => (s.gen++, fs.writev(d, bufs, pos, done)));
+        },
         close: keepOpen,
       },
       autoClose: true,
@@ -928,6 +986,48 @@ export class TempFile {
     s.io.call(call, cb);
   }
 
+  // --- sealing (memory files) ---
+
+  #checkSeal(): FileState {
+    const s = this.#open();
+    if (!s.memory) {
+      const e = new Error('seal() needs a memory-only file (TemporaryFile({memory: true}))') as CodedError;
+      e.code = 'ERR_UNSUPPORTED_OPERATION';
+      throw e;
+    }
+    return s;
+  }
+
+  /** After the flush: the seals, once; from then on every write goes to the kernel (and fails). */
+  #sealNow(s: FileState): void {
+    if (s.closed) throw fileClosed();
+    if (!this.sealed) native.memfdSealSync(s.fd);
+    s.sealed = true;
+    s.cap = 0; // no buffer: a write fails at once with EPERM, never later at a flush
+  }
+
+  /**
+   * Makes a memory file's contents immutable for everyone: buffered bytes are written out,
+   * then F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE|F_SEAL_SEAL are added. Writes and truncations
+   * then fail with EPERM, through any descriptor or mapping; reads still work. Fails with EBUSY
+   * (nothing sealed) while a writable shared mapping of the file exists. Sealing twice does
+   * nothing. Other files: ERR_UNSUPPORTED_OPERATION.
+   */
+  sealSync(): void {
+    const s = this.#checkSeal();
+    this.#sync(flushIo(s));
+    this.#sealNow(s);
+  }
+
+  seal(): Promise<void> {
+    return this.#enqueue(async () => {
+      const s = this.#checkSeal();
+      await runAsync(s, flushIo(s));
+      // fcntl on a memfd does no I/O: no thread-pool trip.
+      this.#sealNow(s);
+    });
+  }
+
   // --- persist and reopen (the system calls are in persist.ts) ---
 
   /** Spooled data moved to a real file, buffered bytes written out. */
@@ -936,10 +1036,32 @@ export class TempFile {
     yield* flushIo(s);
   }
 
+  /** A memory file has no file system to be linked into. */
+  #checkPersist(): FileState {
+    const s = this.#open();
+    if (s.memory) {
+      const e = new Error('a memory-only file cannot be persisted: it is on no file system') as CodedError;
+      e.code = 'ERR_UNSUPPORTED_OPERATION';
+      throw e;
+    }
+    return s;
+  }
+
   #reopened(fd: number): TempFile {
     const s = this.#s;
     // fs opened this one (persist.ts reopenFd): fs closes it
-    return new TempFile({ fd, kind: s.kind, io: fdBackend(fd, true), path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
+    return new TempFile({
+      fd,
+      kind: s.kind,
+      io: fdBackend(fd, true),
+      path: s.path,
+      mode: this.#mode,
+      info: this.#info,
+      bufsize: this.#bufsize,
+      encoding: this.#enc,
+      maxBytes: s.limit,
+      memory: s.memory,
+    });
   }
 
   /**
@@ -950,7 +1072,7 @@ export class TempFile {
    * is still open and still temporary.
    */
   persistSync(targetPath: string | URL, options?: PersistOptions): void {
-    const s = this.#open();
+    const s = this.#checkPersist();
     const a = persistArgs(targetPath, options);
     this.#sync(this.#onDiskIo(s));
     persistStateSync(s, a);
@@ -958,7 +1080,7 @@ export class TempFile {
 
   persist(targetPath: string | URL, options?: PersistOptions): Promise<void> {
     return this.#enqueue(async () => {
-      const s = this.#open();
+      const s = this.#checkPersist();
       const a = persistArgs(targetPath, options);
       await runAsync(s, this.#onDiskIo(s));
       await holdingFd(s, () => persistState(s, a));

@@ -397,4 +397,44 @@ pair('spooled write past maxSize', {
   teardown: (s) => s.f.closeSync(),
 });
 
+// ---- issue 15: memory-only files, sealing, a write capped by maxBytes ----
+// memfd_create on Linux (not in the portable build, where memory: true is refused)
+if (!internals.portableBuild) {
+  create('TemporaryFile memory', () => t.TemporaryFileSync({ memory: true }), async () => t.TemporaryFile({ memory: true }),
+    (f) => [...fileCheck(f), ...(f.memory ? [] : ['not a memory file']), ...(fs.fstatSync(f.fd).nlink === 0 ? [] : ['has a link'])],
+    { dispose: (f) => f.closeSync() });
+  // buffered bytes flushed, then F_ADD_SEALS: on failure nothing is sealed and the file works on
+  pair('seal', {
+    setup: () => { const f = t.TemporaryFileSync({ memory: true, bufsize: 4096 }); f.writeSync(OLD); f.flushSync(); f.seekSync(3000); f.writeSync(SMALL); return { f }; },
+    sync: (s) => s.f.sealSync(), async: (s) => s.f.seal(),
+    verify: (s, r) => {
+      const p = [];
+      if (!r.ok) {
+        if (s.f.sealed) p.push('sealed after a failed seal()');
+        truthful(s.f, OLD, SMALL, 3000, p);
+        return p;
+      }
+      if (!s.f.sealed) p.push('not sealed after seal()');
+      const want = Buffer.concat([OLD.subarray(0, 3000), SMALL, OLD.subarray(4000)]);
+      if (!eq(fs.readFileSync(`/proc/self/fd/${s.f.fd}`), want)) p.push('buffered bytes not written before the seal');
+      try { s.f.writeSync(Buffer.from('X')); p.push('writable after seal()'); } catch (e) { if (e.code !== 'EPERM') p.push(`write after seal: ${e.code}`); }
+      return p;
+    },
+    teardown: (s) => s.f.closeSync(),
+  });
+}
+// a buffered write that lands exactly on maxBytes: allowed, and a failure leaves the file truthful
+pair('capped write', {
+  setup: (dir) => { const f = t.TemporaryFileSync({ dir, prefix: PREFIX, bufsize: 4096, maxBytes: 3000 + NEW.length }); f.writeSync(OLD); f.flushSync(); f.seekSync(3000); return { f, dir }; },
+  sync: (s) => s.f.writeSync(NEW), async: (s) => s.f.write(NEW),
+  verify: (s, r) => {
+    if (!r.ok) return afterFailure(OLD, NEW, 3000)(s, r);
+    const want = Buffer.concat([OLD.subarray(0, 3000), NEW]);
+    const p = r.value === NEW.length && eq(bytes(s.f), want) ? [] : ['wrong contents after a write onto the cap'];
+    try { s.f.writeSync(Buffer.from('X')); p.push('a write past the cap succeeded'); } catch (e) { if (e.code !== 'EFBIG') p.push(`past the cap: ${e.code}`); }
+    return p;
+  },
+  teardown: (s) => s.f.closeSync(),
+});
+
 module.exports = { ops, PREFIX };
