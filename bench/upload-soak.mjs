@@ -117,6 +117,8 @@ async function serve(kind, dir, maxBytes) {
       globalThis.gc?.();
       globalThis.gc?.();
       process.send('gc-done');
+    } else if (m === 'mem') {
+      process.send({ mem: process.memoryUsage() });
     } else if (m === 'stop') {
       server.close();
       server.closeAllConnections();
@@ -218,6 +220,11 @@ function rssMiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+/** RSS of the brk heap (glibc's main arena): where freed but kept memory shows. */
+function brkHeapMiB(pid) {
+  const m = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/smaps`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
 function countFiles(dir) {
   return fs.readdirSync(dir, { recursive: true }).length;
 }
@@ -302,9 +309,20 @@ async function runOne(kind, jobs, conns, base, data, dirs) {
   await ask('gc', 'gc-done');
   await sleep(3000);
   clearInterval(sampler);
+  const mem = await new Promise((r) => {
+    const on = (x) => {
+      if (x && x.mem) {
+        child.off('message', on);
+        r(x.mem);
+      }
+    };
+    child.on('message', on);
+    child.send('mem');
+  });
   const fd1 = fdCount(pid);
   const rss1 = rssMiB(pid);
   const left = countFiles(dir);
+  const brk = brkHeapMiB(pid);
   child.send('stop');
   const ex = await Promise.race([exited, sleep(10_000).then(() => null)]);
   if (!ex) child.kill('SIGKILL');
@@ -327,6 +345,10 @@ async function runOne(kind, jobs, conns, base, data, dirs) {
     rssPeakMiB: +rssPeak.toFixed(1),
     rssEndMiB: +rss1.toFixed(1),
     rssGrowthMiB: +(rss1 - rss0).toFixed(1),
+    heapUsedMiB: +(mem.heapUsed / MiB).toFixed(1),
+    heapTotalMiB: +(mem.heapTotal / MiB).toFixed(1),
+    externalMiB: +(mem.external / MiB).toFixed(1),
+    brkHeapMiB: +brk.toFixed(1),
     leaks,
     otherSamples,
     stderr: errText.slice(0, 5),
@@ -362,7 +384,7 @@ async function main() {
   }
   const multer = results.find((r) => r.server === 'multer');
   const rows = [
-    ['server', 'req/s', 'vs multer', 'p50 ms', 'p99 ms', '200', '413', 'aborted', 'other', 'wrong', 'fds left', 'files left', 'RSS start/peak/end MiB', 'RSS growth', 'leaks'],
+    ['server', 'req/s', 'vs multer', 'p50 ms', 'p99 ms', '200', '413', 'aborted', 'other', 'wrong', 'fds left', 'files left', 'RSS start/peak/end MiB', 'RSS growth', 'JS heap/total/ext MiB', 'malloc heap MiB', 'leaks'],
     ...results.map((r) => [
       r.server,
       r.reqPerS.toFixed(1),
@@ -378,6 +400,8 @@ async function main() {
       r.filesLeft,
       `${r.rssStartMiB.toFixed(0)}/${r.rssPeakMiB.toFixed(0)}/${r.rssEndMiB.toFixed(0)}`,
       `${r.rssGrowthMiB.toFixed(1)} MiB`,
+      `${r.heapUsedMiB.toFixed(0)}/${r.heapTotalMiB.toFixed(0)}/${r.externalMiB.toFixed(0)}`,
+      r.brkHeapMiB.toFixed(0),
       r.leaks.length,
     ]),
   ];

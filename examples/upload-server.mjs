@@ -5,7 +5,7 @@
 // whether it succeeded, was refused or was aborted by the client, so nothing is left behind: no
 // file in the directory, no descriptor in the process.
 //
-//   node examples/upload-server.mjs [--port=8080] [--host=127.0.0.1] [--dir=DIR] [--max-bytes=N]
+//   node examples/upload-server.mjs [--port=8080] [--host=127.0.0.1] [--dir=DIR] [--max-bytes=N] [--max-size=N]
 //   curl -F a=@some.file http://127.0.0.1:8080/upload
 //
 // POST (any path), multipart/form-data. The answer is JSON:
@@ -17,6 +17,8 @@
 import * as http from 'node:http';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import busboy from 'busboy';
 import { SpooledTemporaryFile } from 'securetemp';
@@ -111,12 +113,21 @@ async function handleUpload(req, res, o) {
     reading.add(stream);
     const hash = createHash('sha256');
     let size = 0;
+    // what arrives while a write is running is written next, in one call (writev)
+    const sink = new Writable({
+      highWaterMark: 256 * 1024,
+      writev(chunks, callback) {
+        const data = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
+        f.write(data).then(() => {
+          // past maxBytes the write fails with EFBIG and nothing past the cap is written
+          hash.update(data);
+          size += data.length;
+          callback();
+        }, callback);
+      },
+    });
     try {
-      for await (const chunk of stream) {
-        await f.write(chunk); // past maxBytes: EFBIG, nothing written past the cap
-        hash.update(chunk);
-        size += chunk.length;
-      }
+      await pipeline(stream, sink);
     } catch (e) {
       fail(failure ?? e);
       return;
@@ -182,12 +193,13 @@ if (isMain()) {
   const port = Number(arg('port', '8080'));
   const host = arg('host', '127.0.0.1');
   const maxBytes = Number(arg('max-bytes', String(64 * MiB)));
+  const maxSize = Number(arg('max-size', String(MiB)));
   const dir = arg('dir', undefined);
   // what the garbage collector or the exit had to clean up: printed, one JSON line each
   diagnosticsChannel.subscribe('securetemp:leak', (msg) => {
     process.stderr.write(`securetemp:leak ${JSON.stringify(msg)}\n`);
   });
-  const server = createUploadServer({ dir, maxBytes });
+  const server = createUploadServer({ dir, maxBytes, maxSize });
   server.listen(port, host, () => {
     const a = server.address();
     // one JSON line on stdout: tests and bench/upload-soak.mjs read the port from it
