@@ -3,7 +3,7 @@
 // the directory once and creates relative to that handle.
 import * as fs from 'node:fs';
 import { native, KIND_DIR, KIND_FILE, KIND_UNNAMED, FLAG_NO_TMPFILE, type Kind, type CreateArgs } from './_binding';
-import { invalidArgType, systemError } from './_errors';
+import { invalidArgType, invalidArgValue, systemError } from './_errors';
 import { candidateNames, randomPart, TMP_MAX } from './_names';
 import { parseBufsize, parseEncoding, parseMode, type TextEncoding } from './_mode';
 import {
@@ -36,6 +36,11 @@ export interface TemporaryFileOptions extends CreateOptions {
   bufsize?: number;
   /** Text mode encoding (default 'utf8'). */
   encoding?: string;
+  /**
+   * A cap on the file's size in bytes (default: none). A write, writelines, truncate or write
+   * stream that would take the file past it fails with EFBIG and writes nothing past it.
+   */
+  maxBytes?: number;
 }
 
 const MKSTEMP_KEYS = [...NAME_KEYS, 'permissions'] as const;
@@ -116,6 +121,7 @@ export interface FileArgs {
   info: ReturnType<typeof parseMode>;
   bufsize: number;
   encoding: TextEncoding | null;
+  maxBytes: number; // Infinity: no cap
   r: Resolved;
   o: Record<string, unknown>;
 }
@@ -130,10 +136,18 @@ export function fileArgs(o: Record<string, unknown>): FileArgs {
     if (!info.text) throw invalidArgType('encoding', 'undefined in binary mode', o.encoding);
     encoding = parseEncoding(o.encoding);
   } else if (info.text) encoding = 'utf8';
-  return { mode, info, bufsize, encoding, r: resolveNameOptions(o), o };
+  return { mode, info, bufsize, encoding, maxBytes: parseMaxBytes(o.maxBytes), r: resolveNameOptions(o), o };
 }
 
-export const FILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding'] as const;
+/** maxBytes: undefined or Infinity (no cap), or an integer from 0 to Number.MAX_SAFE_INTEGER. */
+function parseMaxBytes(v: unknown): number {
+  if (v === undefined || v === Infinity) return Infinity;
+  if (typeof v !== 'number') throw invalidArgType('maxBytes', 'of type number', v);
+  if (!Number.isSafeInteger(v) || v < 0) throw invalidArgValue('maxBytes', v, 'must be an integer >= 0 or Infinity');
+  return v;
+}
+
+export const FILE_KEYS = [...NAME_KEYS, 'mode', 'bufsize', 'encoding', 'maxBytes'] as const;
 
 /** The seed's positional form (mode, bufsize, suffix) or an options object. */
 function temporaryFileArgs(a: unknown[]): FileArgs {
@@ -147,7 +161,7 @@ function temporaryFileArgs(a: unknown[]): FileArgs {
 }
 
 export function makeFile(f: FileArgs, fd: number, path: string | null): TempFile {
-  return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding });
+  return new TempFile({ fd, path, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding, maxBytes: f.maxBytes });
 }
 
 /**

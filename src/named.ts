@@ -58,6 +58,7 @@ function make(f: FileArgs, del: boolean, fd: number, name: string, handle: numbe
     info: f.info,
     bufsize: f.bufsize,
     encoding: f.encoding,
+    maxBytes: f.maxBytes,
     beforeClose: del
       ? (s) => {
           if (removable) untrack(removable);

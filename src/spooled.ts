@@ -119,7 +119,18 @@ export function SpooledTemporaryFile(options?: SpooledTemporaryFileOptions): Spo
   // again, so a default directory or prefix is the one in force then.
   const spill = spiller(spool, mem, () => nativeArgs(resolveNameOptions(f.o), KIND_UNNAMED, 0o600), cap);
   return new SpooledTempFile(
-    { fd: -1, io: mem, spill, maxSize, path: null, mode: f.mode, info: f.info, bufsize: f.bufsize, encoding: f.encoding },
+    {
+      fd: -1,
+      io: mem,
+      spill,
+      maxSize,
+      maxBytes: f.maxBytes,
+      path: null,
+      mode: f.mode,
+      info: f.info,
+      bufsize: f.bufsize,
+      encoding: f.encoding,
+    },
     spool,
   );
 }

@@ -7,7 +7,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
-import { fileClosed, invalidArgType, invalidArgValue, unsupported, type CodedError } from './_errors';
+import { fileClosed, invalidArgType, invalidArgValue, systemError, unsupported, type CodedError } from './_errors';
 import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
@@ -53,6 +53,7 @@ export interface FileState {
   bstart: number; // file offset of its first byte
   pos: number; // the object's position, buffered bytes included
   gen: number; // bumped by every write or truncation that reaches the backend (see Ahead)
+  limit: number; // maxBytes: no write or truncation through this object takes the file past it (Infinity: none)
 }
 
 export interface TempFileInit {
@@ -67,6 +68,7 @@ export interface TempFileInit {
   encoding: TextEncoding | null;
   beforeClose?: (s: FileState) => void;
   maxSize?: number;
+  maxBytes?: number;
 }
 
 type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
@@ -330,6 +332,17 @@ class Decoder {
   }
 }
 
+/**
+ * maxBytes passed: an fs-style EFBIG (errno from the system's table, -27 on Linux), with the cap
+ * and the size the operation would have given in the message.
+ */
+function tooLarge(s: FileState, size: number): NodeJS.ErrnoException {
+  const what = s.path ?? (s.fd >= 0 ? `<fd ${s.fd}>` : '<in memory>');
+  const e = systemError('EFBIG', 'write', what, `file too large: maxBytes is ${s.limit}, the file would be ${size} bytes`);
+  if (s.path === null) delete e.path;
+  return e;
+}
+
 const finalizer = new FinalizationRegistry<FileState>((s) => {
   if (s.closed) return;
   const what = s.path ?? (s.fd >= 0 ? `<fd ${s.fd}>` : '<in memory>');
@@ -431,6 +444,7 @@ export class TempFile {
       bstart: 0,
       pos: 0,
       gen: 0,
+      limit: init.maxBytes ?? Infinity,
     };
     finalizer.register(this, this.#s);
     if (!isMainThread) {
@@ -581,9 +595,12 @@ export class TempFile {
   *#writeIo(s: FileState, b: Uint8Array): Io<void> {
     // Nothing to write: no I/O and, in append mode, no jump to the end (as with O_APPEND).
     if (b.length === 0) return;
-    if (this.#tryBuffer(s, b)) return;
+    if (s.pos + b.length <= s.limit && this.#tryBuffer(s, b)) return;
     yield* flushIo(s);
     if (s.append) s.pos = yield { op: 'size' };
+    // The size the file would have: the end of this write (a file past the cap already, grown
+    // by another process, is not ours to judge). Nothing of a write that passes it is written.
+    if (s.pos + b.length > s.limit) throw tooLarge(s, s.pos + b.length);
     if (s.spill && s.maxSize > 0 && s.pos + b.length > s.maxSize) yield* spillIo();
     if (this.#tryBuffer(s, b, true)) return;
     yield* writeAllIo(b, s.pos);
@@ -651,6 +668,7 @@ export class TempFile {
   *#truncateIo(s: FileState, size: number | undefined): Io<number> {
     yield* flushIo(s);
     const len = size ?? s.pos;
+    if (len > s.limit) throw tooLarge(s, len);
     if (s.spill && s.maxSize > 0 && len > s.maxSize) yield* spillIo();
     yield { op: 'ftruncate', len };
     return len;
@@ -708,6 +726,7 @@ export class TempFile {
       data instanceof Uint8Array &&
       s.blen > 0 &&
       s.blen + data.length <= s.cap &&
+      s.pos + data.length <= s.limit &&
       this.#pending === 0 &&
       !s.closed &&
       this.#info.writable
@@ -720,12 +739,17 @@ export class TempFile {
     this.#checkWrite('write');
     const [b, n] = this.#encodeForWrite(data);
     if (this.#pending === 0) {
-      if (this.#tryBuffer(s, b)) {
+      if (s.pos + b.length <= s.limit && this.#tryBuffer(s, b)) {
         if (this.#lineBuffered && (data as string).includes('\n')) this.#sync(flushIo(s));
         return n;
       }
       // A spooled file in memory: straight in, no generator, nothing to allocate per write.
-      if (s.io instanceof MemoryBackend && !s.append && (s.maxSize === 0 || s.pos + b.length <= s.maxSize)) {
+      if (
+        s.io instanceof MemoryBackend &&
+        !s.append &&
+        (s.maxSize === 0 || s.pos + b.length <= s.maxSize) &&
+        s.pos + b.length <= s.limit
+      ) {
         s.io.writeAt(b, s.pos);
         s.pos += b.length;
         s.gen++;
@@ -857,10 +881,17 @@ export class TempFile {
       fd,
       fs: {
         open: fs.open,
+        // A chunk (or a batch of chunks, writev) that would take the file past maxBytes fails
+        // whole with EFBIG: nothing of it is written, and the stream errors.
         write: (_fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: WriteCb) =>
-          file.#onFd(cb, (d, done: WriteCb) => (s.gen++, fs.write(d, buf, off, len, pos, done))),
-        writev: (_fd: number, bufs: NodeJS.ArrayBufferView[], pos: number, cb: WritevCb) =>
-          file.#onFd(cb, (d, done: WritevCb) => (s.gen++, fs.writev(d, bufs, pos, done))),
+          pos + len > s.limit
+            ? process.nextTick(cb, tooLarge(s, pos + len), 0, buf)
+            : file.#onFd(cb, (d, done: WriteCb) => (s.gen++, fs.write(d, buf, off, len, pos, done))),
+        writev: (_fd: number, bufs: NodeJS.ArrayBufferView[], pos: number, cb: WritevCb) => {
+          const end = bufs.reduce((n, b) => n + b.byteLength, pos);
+          if (end > s.limit) process.nextTick(cb, tooLarge(s, end), 0, bufs);
+          else file.#onFd(cb, (d, done: WritevCb) => (s.gen++, fs.writev(d, bufs, pos, done)));
+        },
         close: keepOpen,
       },
       autoClose: true,
@@ -896,7 +927,16 @@ export class TempFile {
   #reopened(fd: number): TempFile {
     const s = this.#s;
     // fs opened this one (persist.ts reopenFd): fs closes it
-    return new TempFile({ fd, io: fdBackend(fd, true), path: s.path, mode: this.#mode, info: this.#info, bufsize: this.#bufsize, encoding: this.#enc });
+    return new TempFile({
+      fd,
+      io: fdBackend(fd, true),
+      path: s.path,
+      mode: this.#mode,
+      info: this.#info,
+      bufsize: this.#bufsize,
+      encoding: this.#enc,
+      maxBytes: s.limit,
+    });
   }
 
   /**
