@@ -138,7 +138,7 @@ describe('examples/upload-server.mjs', () => {
     expect(jobs.filter((j) => j.kind === 'over')).toHaveLength(10);
     let rolled = 0;
     jobs.forEach((j, i) => {
-      const a = answers[i];
+      const a = answers[i]!;
       if (j.kind === 'abort') return;
       if (j.kind === 'over') {
         expect(a.status, a.body).toBe(413);
