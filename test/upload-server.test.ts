@@ -95,7 +95,7 @@ describe('examples/upload-server.mjs', () => {
       let out = '';
       child.stdout!.on('data', (c: Buffer) => {
         out += c.toString();
-        if (out.includes('\n')) resolve(out.split('\n')[0]);
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
       });
       child.once('exit', () => reject(new Error(`the example exited: ${stderr}`)));
     });
@@ -125,9 +125,9 @@ describe('examples/upload-server.mjs', () => {
       Array.from({ length: 8 }, async () => {
         while (next < jobs.length) {
           const i = next++;
-          const j = jobs[i];
+          const j = jobs[i]!;
           // cut somewhere in the body: in memory, or after the rollover for the bigger ones
-          const cut = j.kind === 'abort' ? head('f0').length + Math.floor(j.parts[0].length / 2) : undefined;
+          const cut = j.kind === 'abort' ? head('f0').length + Math.floor(j.parts[0]!.length / 2) : undefined;
           answers[i] = await upload(port, agent, j.parts, cut);
         }
       }),
