@@ -56,7 +56,7 @@ export function createUploadServer(options = {}) {
 function statusOf(err) {
   if (err.code === 'EFBIG') return 413;
   if (err.code === 'ECONNRESET') return 0; // the client went away: nobody to answer
-  if (err.code === 'EMFILES') return 413; // more file parts than maxFiles
+  if (err.code === 'ETOOMANYPARTS') return 413; // more file parts than maxFiles
   if (err.code === 'EPARSE') return 400; // busboy: malformed body or headers
   return 500;
 }
@@ -145,7 +145,7 @@ async function handleUpload(req, res, o) {
   bb.on('field', (name, value) => {
     fields[name] = value;
   });
-  bb.on('filesLimit', () => fail(coded(`more than ${o.maxFiles} file parts`, 'EMFILES')));
+  bb.on('filesLimit', () => fail(coded(`more than ${o.maxFiles} file parts`, 'ETOOMANYPARTS')));
   bb.on('error', (e) => fail(Object.assign(e, { code: e.code ?? 'EPARSE' })));
   bb.on('close', () => finish());
   // the client went away mid-body (or the socket failed): stop and close everything
