@@ -1,0 +1,171 @@
+// examples/upload-server.mjs under a small load (issue 15): 200 uploads on 8 connections, 20 of
+// them cut by the client mid-body and 10 over the cap. The server runs as the example's own
+// program in a child process, so that its descriptors can be counted in /proc/<pid>/fd; its
+// upload directory is a private scratch directory. Afterwards nothing may be left: no file in
+// the directory, no descriptor more than before the load, no securetemp:leak message (the
+// program prints them, also those its exit finds).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { ROOT, scratch } from './_helpers';
+
+const EXAMPLE = path.join(ROOT, 'examples', 'upload-server.mjs');
+const KiB = 1024;
+const MAX_BYTES = 256 * KiB;
+const MAX_SIZE = 32 * KiB; // parts past it roll over to a file in the upload directory
+const hasProc = fs.existsSync('/proc/self/fd');
+
+const BOUNDARY = 'securetemp-test-boundary';
+const head = (name: string) =>
+  Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"; filename="${name}.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`);
+const TAIL = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
+
+interface Answer {
+  status: number;
+  body: string;
+  error?: string;
+}
+
+/** One multipart upload of `parts`; with `abortAfter`, the client cuts the connection after that many body bytes. */
+function upload(port: number, agent: http.Agent, parts: Buffer[], abortAfter?: number): Promise<Answer> {
+  const chunks: Buffer[] = [];
+  parts.forEach((p, i) => {
+    chunks.push(i === 0 ? head(`f${i}`) : Buffer.concat([Buffer.from('\r\n'), head(`f${i}`)]), p);
+  });
+  chunks.push(TAIL);
+  const body = Buffer.concat(chunks);
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (a: Answer) => {
+      if (!settled) {
+        settled = true;
+        resolve(a);
+      }
+    };
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/upload',
+      agent,
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': body.length },
+    });
+    req.on('response', (res) => {
+      const got: Buffer[] = [];
+      res.on('data', (c: Buffer) => got.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(got).toString() }));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => done({ status: 0, body: '', error: e.code }));
+    if (abortAfter === undefined) {
+      req.end(body);
+      return;
+    }
+    req.write(body.subarray(0, abortAfter), () => {
+      setTimeout(() => {
+        req.destroy();
+        done({ status: -1, body: '' });
+      }, 5);
+    });
+  });
+}
+
+const fdCount = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('examples/upload-server.mjs', () => {
+  let sc: ReturnType<typeof scratch>;
+  let child: ChildProcess;
+  let port = 0;
+  let pid = 0;
+  let stderr = '';
+  let exited: Promise<number | null>;
+
+  beforeAll(async () => {
+    sc = scratch();
+    child = spawn(process.execPath, [EXAMPLE, '--port=0', `--dir=${sc.dir}`, `--max-bytes=${MAX_BYTES}`, `--max-size=${MAX_SIZE}`], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    exited = new Promise((r) => child.once('exit', (code) => r(code)));
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.once('exit', () => reject(new Error(`the example exited: ${stderr}`)));
+    });
+    ({ port, pid } = JSON.parse(line) as { port: number; pid: number });
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    sc.remove();
+  });
+
+  it('200 uploads, 20 cut mid-body, 10 over the cap: right hashes and sizes, 413, nothing left behind', async () => {
+    const fd0 = hasProc ? fdCount(pid) : 0;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const data = randomBytes(MAX_BYTES + 64 * KiB);
+    const jobs = Array.from({ length: 200 }, (_, i) => {
+      const kind = i % 10 === 3 ? 'abort' : i % 20 === 7 ? 'over' : 'ok';
+      // sizes from 1 byte to the cap (on it exactly once), two parts in every 5th upload
+      const size = kind === 'over' ? MAX_BYTES + 1 + ((i * 977) % (32 * KiB)) : i === 0 ? MAX_BYTES : 1 + ((i * 7919) % (MAX_BYTES - 1));
+      const parts = [data.subarray(i, i + size)];
+      if (kind === 'ok' && i % 5 === 0) parts.push(data.subarray(0, (i * 31) % (64 * KiB)));
+      return { kind, parts };
+    });
+    const answers: Answer[] = new Array(jobs.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < jobs.length) {
+          const i = next++;
+          const j = jobs[i]!;
+          // cut somewhere in the body: in memory, or after the rollover for the bigger ones
+          const cut = j.kind === 'abort' ? head('f0').length + Math.floor(j.parts[0]!.length / 2) : undefined;
+          answers[i] = await upload(port, agent, j.parts, cut);
+        }
+      }),
+    );
+    agent.destroy();
+
+    expect(jobs.filter((j) => j.kind === 'abort')).toHaveLength(20);
+    expect(jobs.filter((j) => j.kind === 'over')).toHaveLength(10);
+    let rolled = 0;
+    jobs.forEach((j, i) => {
+      const a = answers[i]!;
+      if (j.kind === 'abort') return;
+      if (j.kind === 'over') {
+        expect(a.status, a.body).toBe(413);
+        expect(JSON.parse(a.body).error).toMatch(/^EFBIG: .*maxBytes is 262144/);
+        return;
+      }
+      expect(a.status, a.body).toBe(200);
+      const files = JSON.parse(a.body).files as { size: number; sha256: string; rolledOver: boolean }[];
+      expect(files.map((f) => [f.size, f.sha256])).toEqual(j.parts.map((p) => [p.length, createHash('sha256').update(p).digest('hex')]));
+      rolled += files.filter((f) => f.rolledOver).length;
+    });
+    expect(rolled).toBeGreaterThan(50); // the files really went to the upload directory
+
+    // the server closes its side of the connections a moment after the client: wait for it
+    let fd1 = hasProc ? fdCount(pid) : 0;
+    for (let t = 0; hasProc && fd1 > fd0 && t < 50; t++) {
+      await sleep(100);
+      fd1 = fdCount(pid);
+    }
+    if (hasProc) expect(fd1).toBeLessThanOrEqual(fd0);
+    expect(fs.readdirSync(sc.dir)).toEqual([]);
+    expect(stderr).toBe('');
+
+    // its exit finds nothing forgotten either (a file left open would be reported as a leak)
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    expect(fs.readdirSync(sc.dir)).toEqual([]);
+  });
+});
