@@ -77,13 +77,13 @@ type WritevCb = (err: NodeJS.ErrnoException | null, n: number, bufs: NodeJS.Arra
 
 /** Options of createReadStream(): as fs.createReadStream's, on the file's own descriptor. */
 export interface ReadStreamOptions {
-  /** The offset to start reading at (default 0). */
+  /** The offset to start reading at (default: the file's position; buffered writes are flushed first). */
   start?: number;
   /** The offset of the last byte read, inclusive (default: the end of the file). */
   end?: number;
   /** Bytes read at a time (default 64 KiB). */
   highWaterMark?: number;
-  /** Decode to strings in this encoding (default: Buffers). */
+  /** Decode to strings in this encoding (default: the file's encoding in text mode, else Buffers). */
   encoding?: BufferEncoding;
   /** Aborting it destroys the stream. */
   signal?: AbortSignal;
@@ -91,11 +91,11 @@ export interface ReadStreamOptions {
 
 /** Options of createWriteStream(): as fs.createWriteStream's, on the file's own descriptor. */
 export interface WriteStreamOptions {
-  /** The offset to start writing at (default: the file's position, after a flush). */
+  /** The offset to start writing at (default: the file's position, or its end in append mode). */
   start?: number;
   /** Bytes buffered before write() returns false (default 16 KiB). */
   highWaterMark?: number;
-  /** The encoding of strings written (default 'utf8'). */
+  /** The encoding of strings written (default: the file's encoding in text mode, else 'utf8'). */
   encoding?: BufferEncoding;
   /** Aborting it destroys the stream. */
   signal?: AbortSignal;

@@ -50,7 +50,7 @@ export interface DirOptions extends TmpNameOptions {
 export interface FileResult {
   /** The file's absolute path. */
   name: string;
-  /** Its open descriptor (-1 with `discardDescriptor`; undefined is tmp's, -1 keeps the type a number). */
+  /** Its open descriptor; undefined with `discardDescriptor` (typed `number`, as @types/tmp has it). */
   fd: number;
   /** Closes the descriptor (unless detached or discarded) and removes the file if its name still leads to it. */
   removeCallback: RemoveCallback;
