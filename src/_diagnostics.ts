@@ -14,6 +14,7 @@ export type RemoveReason = 'close' | 'dispose' | 'cleanup' | 'gc' | 'exit' | 'si
 
 /** `securetemp:create`: an object was made. */
 export interface CreateMessage {
+  /** What was made. */
   kind: TempKind;
   /** The path, or null for a file that has none (unnamed, or in memory). */
   path: string | null;
@@ -23,27 +24,39 @@ export interface CreateMessage {
 
 /** `securetemp:remove`: an object is gone (closed, removed), and why. */
 export interface RemoveMessage {
+  /** What was removed. */
   kind: TrackedKind;
+  /** Its path, or null (an unnamed or memory file). */
   path: string | null;
   /** The descriptor it had (now closed), or null (a directory, a file that never left memory). */
   fd: number | null;
+  /** Why it went. */
   reason: RemoveReason;
 }
 
 /** `securetemp:leak`: the garbage collector or the exit hook removed what the code never closed or cleaned up. */
 export interface LeakMessage {
+  /** What was left for securetemp to remove. */
   kind: TrackedKind;
+  /** Its path, or null (an unnamed or memory file). */
   path: string | null;
+  /** The descriptor it had, or null (a directory, a file that never left memory). */
   fd: number | null;
+  /** Who removed it: the garbage collector or the exit hook. */
   reason: 'gc' | 'exit';
 }
 
 /** `securetemp:cleanup-error`: a removal failed (also one that ignoreCleanupErrors hides, or one at exit or in a finalizer). */
 export interface CleanupErrorMessage {
+  /** What could not be removed. */
   kind: TrackedKind;
+  /** Its path, or null (an unnamed or memory file). */
   path: string | null;
+  /** The descriptor it had, or null (a directory, a file that never left memory). */
   fd: number | null;
+  /** Which removal failed. */
   reason: RemoveReason;
+  /** What the removal threw (an fs-style error). */
   error: unknown;
 }
 
@@ -53,6 +66,7 @@ export interface Stats {
   live: Record<TrackedKind, number>;
   /** Totals over the tracked kinds: created - removed is the sum of `live`. */
   created: number;
+  /** Objects removed (closed, cleaned up, or by the garbage collector or exit). */
   removed: number;
   /** Of the removed, those the garbage collector or exit removed (a `securetemp:leak` each). */
   leaked: number;

@@ -34,6 +34,7 @@ export function parseMode(mode: unknown): ModeInfo {
   return info;
 }
 
+/** The text encodings a text-mode TempFile takes. */
 export type TextEncoding = 'utf8' | 'utf16le' | 'latin1' | 'ascii';
 
 const ENCODINGS: Record<string, TextEncoding> = {

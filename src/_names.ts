@@ -76,6 +76,7 @@ export function checkAffix(name: 'prefix' | 'suffix', value: unknown): string {
   return checkAffixFor(platform, name, value);
 }
 
+/** The prefix of generated names when none is given: `'tmp'`, or the deprecated `tempfile.template` when set. */
 export function gettempprefix(): string {
   const t = settings.template;
   if (t === null || t === undefined) return 'tmp';

@@ -25,6 +25,7 @@ export type AtomicDataSync = AtomicChunk | Iterable<AtomicChunk>;
 /** What writeFileAtomic takes: also an async iterable, such as a Readable (streamed). */
 export type AtomicData = AtomicDataSync | AsyncIterable<AtomicChunk>;
 
+/** Options of writeFileAtomic()/writeFileAtomicSync(). */
 export interface WriteFileAtomicOptions {
   /**
    * Mode bits of the new file, exactly (default: the existing file's if it is trusted, without
@@ -32,7 +33,12 @@ export interface WriteFileAtomicOptions {
    */
   permissions?: number;
   /** Owner and group of the new file (default: the existing file's when running as root, if it is trusted). */
-  chown?: { uid: number; gid: number };
+  chown?: {
+    /** User id (-1: unchanged). */
+    uid: number;
+    /** Group id (-1: unchanged). */
+    gid: number;
+  };
   /** fsync the file before the rename and the directory after it (default true). */
   fsync?: boolean;
   /** The encoding of string data (default 'utf8'). */

@@ -54,8 +54,11 @@ export function nativeArgs<K extends Kind>(r: Resolved, kind: K, perms: number):
 }
 
 /** A file created O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, readable and writable only by you. */
+/** What mkstemp() gives: the open descriptor and the absolute path, yours to close and remove. */
 export interface MkstempResult {
+  /** The open descriptor (O_RDWR, close-on-exec). */
   fd: number;
+  /** The file's absolute path. */
   path: string;
 }
 
@@ -79,6 +82,7 @@ export function mkstempSync(options?: MkstempOptions): MkstempResult {
   return { fd: res[0], path };
 }
 
+/** As {@link mkstempSync}, asynchronously (the creation runs on the libuv thread pool). */
 export async function mkstemp(options?: MkstempOptions): Promise<MkstempResult> {
   const [r, a] = primitiveArgs(options, KIND_FILE, 0o600);
   const res = await addonNow().create(...a);
@@ -95,6 +99,7 @@ export function mkdtempSync(options?: MkdtempOptions): string {
   return path;
 }
 
+/** As {@link mkdtempSync}, asynchronously. */
 export async function mkdtemp(options?: MkdtempOptions): Promise<string> {
   const [r, a] = primitiveArgs(options, KIND_DIR, 0o700);
   const path = joinPath(r.dir, await addonNow().create(...a));
@@ -228,6 +233,7 @@ export function TemporaryFileSync(...a: unknown[]): TempFile {
   return makeFile(f, addonNow().createSync(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }
 
+/** As {@link TemporaryFileSync}, asynchronously. */
 export function TemporaryFile(options?: TemporaryFileMemoryOptions): Promise<TempFile>;
 export function TemporaryFile(mode?: string, bufsize?: number, suffix?: string): Promise<TempFile>;
 export async function TemporaryFile(...a: unknown[]): Promise<TempFile> {

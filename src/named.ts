@@ -109,6 +109,7 @@ export function NamedTemporaryFileSync(options?: NamedTemporaryFileOptions): Tem
   return make(p.f, p.del, fd, name, handle);
 }
 
+/** As {@link NamedTemporaryFileSync}, asynchronously. */
 export async function NamedTemporaryFile(options?: NamedTemporaryFileOptions): Promise<TempFile> {
   const p = prepare(options);
   const [fd, name, handle] = (await addonNow().create(...p.args)) as unknown as HeldFile;

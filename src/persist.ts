@@ -9,6 +9,7 @@ import { internals } from './_internals';
 import { releaseDir } from './_lifetime';
 import type { FileState } from './tempfile';
 
+/** Options of TempFile.persist()/persistSync(). */
 export interface PersistOptions {
   /** Replace an existing target (default true); false: EEXIST, target untouched. */
   overwrite?: boolean;

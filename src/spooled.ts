@@ -92,6 +92,7 @@ export class SpooledTempFile extends TempFile {
     this._rolloverSync();
   }
 
+  /** As {@link SpooledTempFile.rolloverSync}, asynchronously. */
   rollover(): Promise<void> {
     return this._rollover();
   }

@@ -44,6 +44,11 @@ const dropped = new FinalizationRegistry<Pinned>(release);
 
 const KEYS = [...NAME_KEYS, 'permissions', 'ignoreCleanupErrors', 'delete'] as const;
 
+/**
+ * A private temporary directory (0700, made by mkdtemp) that removes itself with everything in
+ * it: cleanup()/cleanupSync(), dispose (`using`), or at exit. Made by TemporaryDirectory() and
+ * TemporaryDirectorySync(), never with `new`.
+ */
 export class TempDir implements Removable {
   /** The directory's absolute path. */
   readonly path: string;
@@ -130,6 +135,7 @@ export class TempDir implements Removable {
     }
   }
 
+  /** As {@link TempDir.cleanupSync}, asynchronously. */
   async cleanup(): Promise<void> {
     return this.#cleanup('cleanup');
   }
@@ -173,10 +179,12 @@ export class TempDir implements Removable {
     }
   }
 
+  /** `using d = TemporaryDirectorySync()`: cleanupSync() at the end of the scope, unless `delete: false`. */
   [Symbol.dispose](): void {
     if (this.#delete) this.#cleanupSync('dispose');
   }
 
+  /** `await using d = await TemporaryDirectory()`: cleanup() at the end of the scope, unless `delete: false`. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#delete) await this.#cleanup('dispose');
   }
@@ -212,6 +220,7 @@ export function TemporaryDirectorySync(options?: TemporaryDirectoryOptions): Tem
   return make(p, native.createSync(...p.args));
 }
 
+/** As {@link TemporaryDirectorySync}, asynchronously. */
 export async function TemporaryDirectory(options?: TemporaryDirectoryOptions): Promise<TempDir> {
   const p = prepare(options);
   return make(p, await native.create(...p.args));

@@ -82,23 +82,35 @@ export interface TempFileInit {
   memory?: boolean;
 }
 
-type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
+/** Binary data a TempFile takes: a Buffer, a typed array, a DataView or an ArrayBuffer. */
+export type Bytes = NodeJS.ArrayBufferView | ArrayBuffer;
 type ReadCb = (err: NodeJS.ErrnoException | null, n: number, buf: Uint8Array) => void;
 type WriteCb = (err: NodeJS.ErrnoException | null, n: number, buf: Uint8Array) => void;
 type WritevCb = (err: NodeJS.ErrnoException | null, n: number, bufs: NodeJS.ArrayBufferView[]) => void;
 
+/** Options of createReadStream(): as fs.createReadStream's, on the file's own descriptor. */
 export interface ReadStreamOptions {
+  /** The offset to start reading at (default: the file's position; buffered writes are flushed first). */
   start?: number;
+  /** The offset of the last byte read, inclusive (default: the end of the file). */
   end?: number;
+  /** Bytes read at a time (default 64 KiB). */
   highWaterMark?: number;
+  /** Decode to strings in this encoding (default: the file's encoding in text mode, else Buffers). */
   encoding?: BufferEncoding;
+  /** Aborting it destroys the stream. */
   signal?: AbortSignal;
 }
 
+/** Options of createWriteStream(): as fs.createWriteStream's, on the file's own descriptor. */
 export interface WriteStreamOptions {
+  /** The offset to start writing at (default: the file's position, or its end in append mode). */
   start?: number;
+  /** Bytes buffered before write() returns false (default 16 KiB). */
   highWaterMark?: number;
+  /** The encoding of strings written (default: the file's encoding in text mode, else 'utf8'). */
   encoding?: BufferEncoding;
+  /** Aborting it destroys the stream. */
   signal?: AbortSignal;
 }
 
@@ -448,6 +460,7 @@ function readRetrying(fd: number, buf: Uint8Array, off: number, len: number, pos
   );
 }
 
+/** An open temporary file, as Python's file objects: sync methods (`writeSync`, `readSync`, …) and async ones (`write`, `read`, …, run in call order), buffered, binary or text by `mode`. Made by TemporaryFile(), NamedTemporaryFile() and SpooledTemporaryFile(), never with `new`. */
 export class TempFile {
   readonly #s: FileState;
   readonly #info: ModeInfo;
@@ -543,6 +556,7 @@ export class TempFile {
   get mode(): string {
     return this.#mode;
   }
+  /** Whether close() or closeSync() has been called. */
   get closed(): boolean {
     return this.#s.closed;
   }
@@ -1019,6 +1033,7 @@ export class TempFile {
     this.#sealNow(s);
   }
 
+  /** As {@link sealSync}, asynchronously (the flush runs on the libuv thread pool). */
   seal(): Promise<void> {
     return this.#enqueue(async () => {
       const s = this.#checkSeal();
@@ -1078,6 +1093,7 @@ export class TempFile {
     persistStateSync(s, a);
   }
 
+  /** As {@link TempFile.persistSync}, asynchronously. */
   persist(targetPath: string | URL, options?: PersistOptions): Promise<void> {
     return this.#enqueue(async () => {
       const s = this.#checkPersist();
@@ -1099,6 +1115,7 @@ export class TempFile {
     return this.#reopened(reopenFdSync(s));
   }
 
+  /** As {@link TempFile.reopenSync}, asynchronously. */
   reopen(): Promise<TempFile> {
     return this.#enqueue(async () => {
       const s = this.#open();
@@ -1376,6 +1393,7 @@ export class TempFile {
     }) as ReadableStream<Uint8Array>;
   }
 
+  /** `using f = TemporaryFileSync()`: closeSync() at the end of the scope. */
   [Symbol.dispose](): void {
     this.#closeSync('dispose');
   }
@@ -1396,6 +1414,7 @@ export class TempFile {
     return this.#enqueue(() => runAsync(this.#s, make()));
   }
 
+  /** As {@link TempFile.writeSync}, asynchronously: in call order with the other async calls. */
   write(data: Bytes | string): Promise<number> {
     return this.#async(() => {
       const s = this.#checkWrite('write');
@@ -1410,10 +1429,12 @@ export class TempFile {
     });
   }
 
+  /** As {@link TempFile.readSync}, asynchronously. */
   read(size: number = -1): Promise<Buffer | string> {
     return this.#async(() => this.#readIo(this.#checkRead('read'), this.#checkSize(size)));
   }
 
+  /** As {@link TempFile.readintoSync}, asynchronously. */
   readinto(buffer: NodeJS.ArrayBufferView): Promise<number> {
     return this.#async(() => {
       const s = this.#checkRead('readinto');
@@ -1422,10 +1443,12 @@ export class TempFile {
     });
   }
 
+  /** As {@link TempFile.readlineSync}, asynchronously. */
   readline(size: number = -1): Promise<Buffer | string> {
     return this.#async(() => this.#readlineIo(this.#checkRead('readline'), this.#checkSize(size)));
   }
 
+  /** As {@link TempFile.seekSync}, asynchronously. */
   seek(offset: number, whence: 0 | 1 | 2 = 0): Promise<number> {
     return this.#async(() => {
       const s = this.#open();
@@ -1434,6 +1457,7 @@ export class TempFile {
     });
   }
 
+  /** As {@link TempFile.tellSync}, once the async calls made before it are done. */
   tell(): Promise<number> {
     return this.#async(() => {
       const s = this.#open();
@@ -1443,18 +1467,22 @@ export class TempFile {
     });
   }
 
+  /** As {@link TempFile.truncateSync}, asynchronously. */
   truncate(size?: number): Promise<number> {
     return this.#async(() => this.#truncateIo(this.#checkWrite('truncate'), this.#checkTruncate(size)));
   }
 
+  /** As {@link TempFile.flushSync}, asynchronously. */
   flush(): Promise<void> {
     return this.#async(() => flushIo(this.#open()));
   }
 
+  /** As {@link TempFile.syncSync}, asynchronously. */
   sync(): Promise<void> {
     return this.#async(() => this.#syncIo(this.#open()));
   }
 
+  /** As {@link TempFile.closeSync}, asynchronously, after the async calls made before it. */
   close(): Promise<void> {
     return this.#close('close');
   }
@@ -1465,6 +1493,7 @@ export class TempFile {
     });
   }
 
+  /** As {@link TempFile.readlinesSync}, asynchronously. */
   readlines(hint: number = -1): Promise<(Buffer | string)[]> {
     return this.#async(() => {
       this.#checkRead('readlines');
@@ -1497,18 +1526,22 @@ export class TempFile {
     });
   }
 
+  /** As {@link TempFile.peekSync}, asynchronously. */
   peek(size: number = 0): Promise<Buffer> {
     return this.#async(() => this.#peekIo(this.#checkBinaryRead('peek'), this.#peekSize(size), false));
   }
 
+  /** As {@link TempFile.read1Sync}, asynchronously. */
   read1(size: number = -1): Promise<Buffer> {
     return this.#async(() => this.#peekIo(this.#checkBinaryRead('read1'), this.#read1Size(size), true));
   }
 
+  /** As {@link TempFile.readinto1Sync}, asynchronously. */
   readinto1(buffer: NodeJS.ArrayBufferView): Promise<number> {
     return this.#async(() => this.#onePreadIo(this.#checkBinaryRead('readinto1'), toBytes(buffer, 'buffer'), true));
   }
 
+  /** As {@link TempFile.statSync}, asynchronously. */
   stat(): Promise<fs.Stats> {
     return this.#enqueue(async () => {
       const s = this.#open();
@@ -1517,6 +1550,7 @@ export class TempFile {
     });
   }
 
+  /** As {@link TempFile.chmodSync}, asynchronously. */
   chmod(permissions: number): Promise<void> {
     return this.#enqueue(async () => {
       const s = this.#open();
@@ -1526,6 +1560,7 @@ export class TempFile {
     });
   }
 
+  /** `await using f = await TemporaryFile()`: close() at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#close('dispose');
   }

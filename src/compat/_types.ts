@@ -46,23 +46,34 @@ export interface DirOptions extends TmpNameOptions {
   unsafeCleanup?: boolean | undefined;
 }
 
+/** tmp: what `fileSync` returns. */
 export interface FileResult {
+  /** The file's absolute path. */
   name: string;
+  /** Its open descriptor; undefined with `discardDescriptor` (typed `number`, as @types/tmp has it). */
   fd: number;
+  /** Closes the descriptor (unless detached or discarded) and removes the file if its name still leads to it. */
   removeCallback: RemoveCallback;
 }
 
+/** tmp: what `dirSync` returns. */
 export interface DirResult {
+  /** The directory's absolute path. */
   name: string;
+  /** Removes the directory (rmdir, or everything in it with `unsafeCleanup`). */
   removeCallback: RemoveCallback;
 }
 
+/** tmp: `file`'s callback: the error, or the path, the descriptor and the removal function. */
 export type FileCallback = (err: Error | null, name: string, fd: number, removeCallback: CleanupCallback) => void;
+/** tmp: `dir`'s callback: the error, or the path and the removal function. */
 export type DirCallback = (err: Error | null, name: string, removeCallback: CleanupCallback) => void;
+/** tmp: `tmpName`'s callback: the error, or the name. */
 export type TmpNameCallback = (err: Error | null, name: string) => void;
 
 /** tmp-promise: a directory and its removal. */
 export interface DirectoryResult {
+  /** The absolute path. */
   path: string;
   /** Removes the directory (rmdir, or everything in it with unsafeCleanup). */
   cleanup: () => Promise<void>;
@@ -70,13 +81,23 @@ export interface DirectoryResult {
 
 /** tmp-promise: a file, its descriptor (undefined with discardDescriptor) and its removal. */
 export interface PromiseFileResult extends DirectoryResult {
+  /** The open descriptor. */
   fd: number;
 }
 
 /** write-file-atomic's options. */
 export interface WriteFileAtomicOptions {
   /** Owner and group of the new file (default: the replaced file's); false: yours, as created. */
-  chown?: { uid: number; gid: number } | false | null | undefined;
+  chown?:
+    | {
+        /** User id. */
+        uid: number;
+        /** Group id. */
+        gid: number;
+      }
+    | false
+    | null
+    | undefined;
   /** The encoding of string data (default 'utf8'); ignored for bytes. */
   encoding?: BufferEncoding | null | undefined;
   /** fsync the file before the rename and the directory after it (default true). */
@@ -91,8 +112,17 @@ export interface WriteFileAtomicOptions {
 }
 
 /** What write-file-atomic writes: a string or bytes; null/undefined as nothing; anything else String(data). */
-export type WriteFileAtomicData = string | NodeJS.ArrayBufferView | null | undefined | { toString(): string };
+export type WriteFileAtomicData =
+  | string
+  | NodeJS.ArrayBufferView
+  | null
+  | undefined
+  | {
+      /** Gives the text written. */
+      toString(): string;
+    };
 
+/** write-file-atomic: called with the error, or with nothing once the file is replaced. */
 export type WriteFileAtomicCallback = (err?: Error) => unknown;
 
 /** tempy: where to create. */
@@ -106,8 +136,18 @@ export interface TempyBaseOptions {
 /** tempy: `extension` or `name`, not both. */
 export type TempyFileOptions = TempyBaseOptions &
   (
-    | { readonly extension?: string; readonly name?: never }
-    | { readonly name?: string; readonly extension?: never }
+    | {
+        /** The file name's extension (with or without the dot), after a random name. */
+        readonly extension?: string;
+        /** Not with `extension`. */
+        readonly name?: never;
+      }
+    | {
+        /** The exact file name, in a fresh random directory. */
+        readonly name?: string;
+        /** Not with `name`. */
+        readonly extension?: never;
+      }
   );
 
 export interface TempyDirectoryOptions extends TempyBaseOptions {
@@ -120,7 +160,9 @@ export type TempyTaskCallback<T> = (temporaryPath: string) => Promise<T> | T;
 
 /** temp: affixes as an object. */
 export interface TempAffixes {
+  /** Text before the random part of the name. */
   prefix?: string | null;
+  /** Text after it. */
   suffix?: string | null;
   /** The directory to create in (default temp.dir), made if missing. */
   dir?: string;
@@ -129,7 +171,24 @@ export interface TempAffixes {
 /** temp: a prefix string, an affixes object, or nothing for the defaults ('f-', 'd-', 's-'). */
 export type TempAffixesArg = string | TempAffixes | null | undefined;
 
+/** temp: what `open`/`openSync` give. */
 export interface TempOpenResult {
+  /** The file's absolute path. */
   path: string;
+  /** Its open descriptor. */
   fd: number;
+}
+
+/** tempy: what `temporaryWrite` and `temporaryWriteTask` write (a stream is piped to the file). */
+export type TempyContent = string | NodeJS.ArrayBufferView | NodeJS.ReadableStream;
+
+/** temp: the Node-style callback its functions take instead of returning a Promise. */
+export type TempCallback<T> = (err: Error | null, result: T) => void;
+
+/** temp: what `cleanup`/`cleanupSync` removed (`cleanupSync` gives `false` when tracking is off). */
+export interface TempStats {
+  /** Files removed. */
+  files: number;
+  /** Directories removed (each with everything in it). */
+  dirs: number;
 }

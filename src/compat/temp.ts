@@ -60,7 +60,8 @@ function tracked(list: string[], p: string): void {
   list.push(p);
 }
 
-function cleanupSync(): false | { files: number; dirs: number } {
+/** Removes everything tracked, as cleanup() does; `false` when tracking is off. */
+function cleanupSync(): false | types.TempStats {
   if (!tracking) return false;
   let files = 0;
   let dirs = 0;
@@ -69,10 +70,9 @@ function cleanupSync(): false | { files: number; dirs: number } {
   return { files, dirs };
 }
 
-type Callback<T> = (err: Error | null, result: T) => void;
 
 /** temp's calling convention: with a callback, it is called (and nothing returned); without, a Promise. */
-function settle<T>(run: () => Promise<T>, callback: Callback<T> | undefined, onError: (e: unknown) => T): Promise<T> | undefined {
+function settle<T>(run: () => Promise<T>, callback: types.TempCallback<T> | undefined, onError: (e: unknown) => T): Promise<T> | undefined {
   const p = run();
   if (typeof callback !== 'function') return p;
   p.then(
@@ -82,7 +82,7 @@ function settle<T>(run: () => Promise<T>, callback: Callback<T> | undefined, onE
   return undefined;
 }
 
-async function cleanupAsync(): Promise<{ files: number; dirs: number }> {
+async function cleanupAsync(): Promise<types.TempStats> {
   if (!tracking) throw new Error('not tracking');
   let files = 0;
   let dirs = 0;
@@ -107,7 +107,8 @@ function mkdirSync(affixes?: types.TempAffixesArg): string {
   return d;
 }
 
-function mkdir(affixes?: types.TempAffixesArg, callback?: Callback<string>): Promise<string> | undefined {
+/** As mkdirSync: with a callback, calls it with the path; without, returns a Promise of it. */
+function mkdir(affixes?: types.TempAffixesArg, callback?: types.TempCallback<string>): Promise<string> | undefined {
   return settle(
     async () => {
       const a = parseAffixes(affixes, 'd-');
@@ -129,7 +130,8 @@ function openSync(affixes?: types.TempAffixesArg): types.TempOpenResult {
   return { path: r.path, fd: r.fd };
 }
 
-function open(affixes?: types.TempAffixesArg, callback?: Callback<types.TempOpenResult>): Promise<types.TempOpenResult> | undefined {
+/** As openSync: with a callback, calls it with `{path, fd}`; without, returns a Promise of it. */
+function open(affixes?: types.TempAffixesArg, callback?: types.TempCallback<types.TempOpenResult>): Promise<types.TempOpenResult> | undefined {
   return settle(
     async () => {
       const a = parseAffixes(affixes, 'f-');
@@ -169,20 +171,30 @@ function tempPath(affixes?: types.TempAffixesArg, defaultPrefix?: string): strin
 }
 
 /** Removes everything tracked: files, then directories (with everything in them, never following a link out). */
-function cleanup(callback?: Callback<{ files: number; dirs: number }>): Promise<{ files: number; dirs: number }> | undefined {
-  return settle(cleanupAsync, callback, () => undefined as unknown as { files: number; dirs: number });
+function cleanup(callback?: types.TempCallback<types.TempStats>): Promise<types.TempStats> | undefined {
+  return settle(cleanupAsync, callback, () => undefined as unknown as types.TempStats);
 }
 
 const temp = {
+  /** The directory everything is created in by default: os.tmpdir(), resolved when loaded. */
   dir,
+  /** Tracks what is created from now on, to remove at exit or with cleanup(). */
   track,
+  /** A new directory (a Promise, or a callback). */
   mkdir,
+  /** A new directory. */
   mkdirSync,
+  /** A new file (a Promise, or a callback). */
   open,
+  /** A new file. */
   openSync,
+  /** A name for a new file (created by nothing here). */
   path: tempPath,
+  /** Removes everything tracked (a Promise, or a callback). */
   cleanup,
+  /** Removes everything tracked. */
   cleanupSync,
+  /** A write stream to a new file. */
   createWriteStream,
 };
 
@@ -190,7 +202,7 @@ const temp = {
 declare namespace temp {
   export type AffixOptions = types.TempAffixes;
   export type OpenFile = types.TempOpenResult;
-  export type Stats = { files: number; dirs: number };
+  export type Stats = types.TempStats;
 }
 
 export = temp;

@@ -154,9 +154,8 @@ async function create(plan: FilePlan): Promise<[Unplantable, number]> {
   return [made, fd];
 }
 
-type Content = string | NodeJS.ArrayBufferView | NodeJS.ReadableStream;
 
-async function write(content: Content, options: types.TempyFileOptions | undefined): Promise<Unplantable> {
+async function write(content: types.TempyContent, options: types.TempyFileOptions | undefined): Promise<Unplantable> {
   // A stream's error while the file is being created is kept for then (tempy pipes at once,
   // before anything is awaited; an error with no listener would be thrown at the process).
   const readable = isReadable(content);
@@ -185,12 +184,12 @@ async function write(content: Content, options: types.TempyFileOptions | undefin
 }
 
 /** Writes `content` (a string, bytes or a readable stream) to a new file created exclusively (0600); returns its path. */
-async function temporaryWrite(content: Content, options?: types.TempyFileOptions): Promise<string> {
+async function temporaryWrite(content: types.TempyContent, options?: types.TempyFileOptions): Promise<string> {
   return (await write(content, options)).path;
 }
 
 /** temporaryWrite, then `callback` with the path, then the file (and its fresh directory) removed. */
-async function temporaryWriteTask<T>(content: Content, callback: types.TempyTaskCallback<T>, options?: types.TempyFileOptions): Promise<T> {
+async function temporaryWriteTask<T>(content: types.TempyContent, callback: types.TempyTaskCallback<T>, options?: types.TempyFileOptions): Promise<T> {
   return runTask(await write(content, options), callback);
 }
 

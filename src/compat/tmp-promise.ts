@@ -15,6 +15,7 @@ function cleanupOnce(cleanup: tmp.CleanupCallback): () => Promise<void> {
   return () => (done ??= removal());
 }
 
+/** tmp.file as a Promise: the path, the descriptor and `cleanup()`. */
 function file(options?: tmp.FileOptions | null): Promise<types.PromiseFileResult> {
   return new Promise((resolve, reject) =>
     tmp.file(options, (err, path, fd, cleanup) => (err ? reject(err) : resolve({ path, fd, cleanup: cleanupOnce(cleanup) }))),
@@ -35,6 +36,7 @@ async function withFile<T>(fn: (result: types.PromiseFileResult) => Promise<T> |
   }
 }
 
+/** tmp.dir as a Promise: the path and `cleanup()`. */
 function dir(options?: tmp.DirOptions | null): Promise<types.DirectoryResult> {
   return new Promise((resolve, reject) =>
     tmp.dir(options, (err, path, cleanup) => (err ? reject(err) : resolve({ path, cleanup: cleanupOnce(cleanup) }))),
@@ -51,6 +53,7 @@ async function withDir<T>(fn: (result: types.DirectoryResult) => Promise<T> | T,
   }
 }
 
+/** tmp.tmpName as a Promise. */
 function tmpName(options?: tmp.TmpNameOptions | null): Promise<string> {
   return new Promise((resolve, reject) => tmp.tmpName(options, (err, name) => (err ? reject(err) : resolve(name))));
 }

@@ -399,6 +399,7 @@ function tmpName(options: unknown, callback?: types.TmpNameCallback): void {
   }, cb as types.TmpNameCallback);
 }
 
+/** As tmpName, returning the name. */
 function tmpNameSync(options?: types.TmpNameOptions | null): string {
   const [o] = splitArgs(options, undefined);
   const p = parse(o);

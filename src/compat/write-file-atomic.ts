@@ -137,10 +137,12 @@ function writeFileAtomicSync(filename: string | URL, data: types.WriteFileAtomic
   }
 }
 
+/** The synchronous form. */
 writeFileAtomic.sync = writeFileAtomicSync;
 
 // eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace writeFileAtomic {
+  /** write-file-atomic's options (an encoding name is also taken in their place). */
   export type Options = types.WriteFileAtomicOptions;
 }
 
