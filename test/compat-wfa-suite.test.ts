@@ -73,16 +73,17 @@ describe.runIf(linux).each([
     fs.mkdirSync(dir);
     const node = [process.execPath, CASES, mod, dir, group];
     const env = { ...process.env, UV_USE_IO_URING: '0' };
-    const [cmd, args] = how === 'shim'
-      ? [node[0], node.slice(1)]
-      : ['strace', ['-f', '-qq', '-o', '/dev/null', '-e', `trace=${how.split(':')[0]}`, '-e', `inject=${how}`, ...node]];
+    const cmd: string = how === 'shim' ? process.execPath : 'strace';
+    const args: string[] = how === 'shim'
+      ? node.slice(1)
+      : ['-f', '-qq', '-o', '/dev/null', '-e', `trace=${how.split(':')[0]}`, '-e', `inject=${how}`, ...node];
     if (how === 'shim') Object.assign(env, { LD_PRELOAD: shim });
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (err += d));
       child.on('error', reject);
       child.on('close', (code) => {
         if (code !== 0) return reject(new Error(`${key}: exit ${code}\n${err}`));
@@ -106,9 +107,9 @@ describe.runIf(linux).each([
   }, 120_000);
   afterAll(() => s?.remove());
 
-  const get = (key: string, name: string, api: 'async' | 'sync', nth = 0) => {
-    const r = results.get(key)!.filter((x) => x.name === name && x.api === api)[nth];
-    expect(r, `${key} ${name} ${api}`).toBeDefined();
+  const get = (key: string, name: string, api: 'async' | 'sync', nth = 0): Result => {
+    const r = results.get(key)?.filter((x) => x.name === name && x.api === api)[nth];
+    if (r === undefined) throw new Error(`no result for ${key} ${name} ${api}`);
     return r;
   };
   /** The failure surfaced with the injected errno; the target untouched; nothing left; no fd open. */
@@ -302,12 +303,12 @@ describe.runIf(linux).each([
     const ops = 5;
     const done: number[] = [];
     const writes = Array.from({ length: ops }, (_x, i) =>
-      new Promise<void>((resolve, reject) => writeFileAtomic(f, `test${i}`, (err) => (err ? reject(err) : (done.push(i), resolve())))));
+      new Promise<void>((resolve, reject) => writeFileAtomic(f, `test${i}`, (err?: Error | null) => (err ? reject(err) : (done.push(i), resolve())))));
     await Promise.all(writes);
     expect(done).toEqual([0, 1, 2, 3, 4]);
     expect(fs.readFileSync(f, 'utf8')).toBe('test4');
     await new Promise((r) => setTimeout(r, 50));
-    await new Promise<void>((resolve, reject) => writeFileAtomic(f, 'test', (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => writeFileAtomic(f, 'test', (err?: Error | null) => (err ? reject(err) : resolve())));
     expect(fs.readFileSync(f, 'utf8')).toBe('test'); // successive writes after delay
   });
 
@@ -315,7 +316,7 @@ describe.runIf(linux).each([
     const f1 = path.join(s.dir, 'test1');
     const f2 = path.join(s.dir, 'test2');
     const order: string[] = [];
-    const w = (f: string, d: string) => new Promise<void>((resolve, reject) => writeFileAtomic(f, d, (err) => (err ? reject(err) : (order.push(d), resolve()))));
+    const w = (f: string, d: string) => new Promise<void>((resolve, reject) => writeFileAtomic(f, d, (err?: Error | null) => (err ? reject(err) : (order.push(d), resolve()))));
     const all: Promise<void>[] = [];
     for (let i = 0; i < 5; i++) all.push(w(f1, `a${i}`), w(f2, `b${i}`));
     await Promise.all(all);
