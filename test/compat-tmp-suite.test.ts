@@ -3,7 +3,7 @@
 // spawn-generic.js/spawn-custom.js and outband/*), ported test by test and run against the real
 // tmp 0.2.7 and securetemp/tmp. Names and assertions are the original's; the child-process
 // fixture is test/compat/tmp-suite/spawn.cjs. What fails where, and why, is in the README's
-// "Migrating" table for securetemp/tmp (and summed up at the end of this file's describe blocks).
+// "Migrating" table for securetemp/tmp; the tests that fail on tmp 0.2.7 itself are KNOWN_ON_BOTH below.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
