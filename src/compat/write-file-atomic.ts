@@ -48,21 +48,45 @@ function prepare(filename: unknown, data: unknown, options: unknown): Call {
 }
 
 /**
- * write-file-atomic ignores a chown that the kernel refuses a non-root user (EPERM, EINVAL), and
- * ENOSYS for anyone: the write is done again without the chown (the failed one left nothing).
+ * write-file-atomic ignores a chown or chmod that the kernel refuses a non-root user (EPERM,
+ * EINVAL), and ENOSYS for anyone (its isChownErrOk, for the chown of `chown`, the chown that
+ * keeps an existing file's owner, and the chmod of `mode`): the write is done again without that
+ * call (the failed one left nothing). Which call it was, or null.
  */
-function chownRefused(e: unknown, c: Call): boolean {
-  const chown = c.options.chown;
-  if (chown === undefined || (chown.uid === -1 && chown.gid === -1)) return false;
+function refused(e: unknown): 'fchown' | 'fchmod' | null {
   const err = e as NodeJS.ErrnoException | null;
-  if (err?.syscall !== 'fchown') return false;
-  if (err.code === 'ENOSYS') return true;
+  if (err?.syscall !== 'fchown' && err?.syscall !== 'fchmod') return null;
+  if (err.code === 'ENOSYS') return err.syscall;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  return !root && (err.code === 'EPERM' || err.code === 'EINVAL');
+  return !root && (err.code === 'EPERM' || err.code === 'EINVAL') ? err.syscall : null;
 }
 
-function withoutChown(c: Call): Call {
-  return { ...c, options: { ...c.options, chown: undefined } };
+/**
+ * The call again without the refused system call: no chown at all (not the one that keeps the
+ * owner either); no chmod: the mode the file was created with, 0o666 narrowed by the umask
+ * (write-file-atomic's file keeps its open() mode, `mode` narrowed by the umask).
+ */
+function without(c: Call, call: 'fchown' | 'fchmod'): Call {
+  if (call === 'fchown') return { ...c, options: { ...c.options, chown: { uid: -1, gid: -1 } } };
+  const options = { ...c.options };
+  delete options.permissions;
+  return { ...c, options, umaskMode: true };
+}
+
+/** Runs attempt(c); each refused chown/chmod once more without it (at most one of each). */
+function retrying<T>(c: Call, attempt: (c: Call) => T, chain: (r: T, again: (e: unknown) => T) => T, depth = 0): T {
+  const again = (e: unknown): T => {
+    const call = refused(e);
+    if (call === null || depth >= 2) throw e;
+    return retrying(without(c, call), attempt, chain, depth + 1);
+  };
+  let r: T;
+  try {
+    r = attempt(c);
+  } catch (e) {
+    return again(e);
+  }
+  return chain(r, again);
 }
 
 function runSync(c: Call): void {
@@ -91,12 +115,7 @@ async function run(c: Call): Promise<void> {
 
 async function writeAsync(filename: unknown, data: unknown, options: unknown): Promise<void> {
   const c = prepare(filename, data, options);
-  try {
-    await run(c);
-  } catch (e) {
-    if (!chownRefused(e, c)) throw e;
-    await run(withoutChown(c));
-  }
+  return retrying(c, run, (p, again) => p.catch(again));
 }
 
 /**
@@ -129,12 +148,7 @@ function writeFileAtomic(filename: string | URL, data: types.WriteFileAtomicData
 /** The synchronous form. */
 function writeFileAtomicSync(filename: string | URL, data: types.WriteFileAtomicData, options?: types.WriteFileAtomicOptions | BufferEncoding | null): void {
   const c = prepare(filename, data, options);
-  try {
-    runSync(c);
-  } catch (e) {
-    if (!chownRefused(e, c)) throw e;
-    runSync(withoutChown(c));
-  }
+  retrying(c, runSync, () => undefined);
 }
 
 /** The synchronous form. */
