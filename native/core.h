@@ -19,6 +19,7 @@ enum st_insecure {
   ST_INSECURE_WORLD = 1,   // world-writable without the sticky bit
   ST_INSECURE_GROUP = 2,   // group-writable without the sticky bit
   ST_INSECURE_STICKY = 3,  // sticky but owned by uid N (not root, not us)
+  ST_INSECURE_TEXT = 4,    // the reason is st_create_req::insecure_text (Windows: from the DACL)
 };
 
 // An unnamed file that cannot be given a name: it was not made with O_TMPFILE
@@ -80,6 +81,7 @@ struct st_create_req {
   // With ST_EINSECURE: why (st_insecure), and the owner for ST_INSECURE_STICKY.
   int insecure = 0;
   unsigned long insecure_uid = 0;
+  std::string insecure_text;  // ST_INSECURE_TEXT: the reason, whole ("writable by Everyone (S-1-1-0), ...")
   // With ST_FLAG_HOLD: the directory handle's id in the table (0: none), and a created
   // directory's own handle.
   long long handle = 0, own_handle = 0;
