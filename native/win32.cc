@@ -1792,7 +1792,22 @@ int st_persist_at(st_move_req* req) {
     return ST_EREPLACED;
   }
   if (st < 0) return nt_to_uv(st);
-  if (!same_file(r, fd_handle(req->fd))) {
+  bool ours = same_file(r, fd_handle(req->fd));
+  if (ours) {
+    // And its path too, though Windows renames the file the handle is open on: Wine (and a
+    // file system that renames by the name a handle was opened with) renames by the path the
+    // held directory had when it was opened, which after a redirect leads to someone else's
+    // file. Where that is not ours, nothing is renamed. (Windows itself refuses to rename a
+    // directory while a handle below it is open, so there this never differs.)
+    std::wstring wfull;
+    HANDLE p = INVALID_HANDLE_VALUE;
+    if (full_wide(req->from, &wfull) == 0)
+      p = CreateFileW(wfull.c_str(), FILE_READ_ATTRIBUTES, kShareAll, nullptr, OPEN_EXISTING,
+                      FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    ours = p != INVALID_HANDLE_VALUE && same_file(p, r);
+    if (p != INVALID_HANDLE_VALUE) CloseHandle(p);
+  }
+  if (!ours) {
     CloseHandle(r);
     req->err_dest.clear();
     return ST_EREPLACED;

@@ -11,12 +11,16 @@
 // Real Windows refuses to rename a directory while a handle below it is open (our file's, our
 // directory's): there the redirect cannot even be set up, and the tests say so (skipped with
 // the reason). Wine renames it (a rename(2) of the Unix directory), so under Wine the redirect
-// happens and the handles are what keeps the decoy safe.
+// happens. What Wine then shows: opens relative to the held handle reach our file where it is
+// now (reopen gives ours), and the identity checks keep the decoy safe; but Wine deletes and
+// renames by the Unix path each handle had when it was opened, so our original is left behind
+// in the moved directory (a leftover, never a wrong deletion), and persist refuses
+// (ERR_TEMPFILE_REPLACED: its extra check of the path) where Windows would rename ours.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { childSync, internals, ls, scratch, t } from './_helpers.mjs';
+import { UNDER_WINE, childSync, internals, ls, scratch, t } from './_helpers.mjs';
 
 let s;
 before(() => {
@@ -51,6 +55,11 @@ function setup() {
       return path.join(sub, name);
     },
   };
+}
+
+/** Ours, removed where it is now; under Wine left there (see the top of this file). */
+function originalGone(dir) {
+  if (!UNDER_WINE) assert.deepEqual(ls(dir), []);
 }
 
 const NO_REDIRECT = 'this Windows refuses to rename a directory with an open handle below it: the redirect cannot be set up';
@@ -108,7 +117,7 @@ describe('redirect after creation: only the original is touched', () => {
       if (form === 'sync') f.closeSync();
       else await f.close();
       assert.equal(fs.readFileSync(decoy, 'utf8'), 'decoy'); // not ours: left alone
-      assert.deepEqual(ls(r.moved), []); // ours: removed where it is now
+      originalGone(r.moved); // ours: removed where it is now
     });
 
     it(`TemporaryDirectory (${form} cleanup), its parent replaced by one holding a directory of the same name`, async (ctx) => {
@@ -125,10 +134,14 @@ describe('redirect after creation: only the original is touched', () => {
         d.cleanupSync();
         return ctx.skip(NO_REDIRECT);
       }
-      if (form === 'sync') d.cleanupSync();
-      else await d.cleanup();
+      try {
+        if (form === 'sync') d.cleanupSync();
+        else await d.cleanup();
+      } catch (e) {
+        if (!UNDER_WINE) throw e; // Wine: ENOTEMPTY, our contents could not be deleted by their old paths
+      }
       assert.deepEqual(ls(decoy), ['theirs']); // not ours: untouched
-      assert.deepEqual(ls(r.moved), []); // ours: contents and itself removed where it is now
+      originalGone(r.moved); // ours: contents and itself removed where it is now
     });
 
     it(`TemporaryDirectory (${form} cleanup) moved away whole, another in its place: the decoy stays, ours is emptied`, async (ctx) => {
@@ -145,10 +158,14 @@ describe('redirect after creation: only the original is touched', () => {
       }
       fs.mkdirSync(d.path);
       fs.writeFileSync(path.join(d.path, 'theirs'), 'decoy');
-      if (form === 'sync') d.cleanupSync();
-      else await d.cleanup();
+      try {
+        if (form === 'sync') d.cleanupSync();
+        else await d.cleanup();
+      } catch (e) {
+        if (!UNDER_WINE) throw e;
+      }
       assert.deepEqual(ls(d.path), ['theirs']);
-      assert.deepEqual(ls(away), []);
+      originalGone(away);
     });
 
     it(`persist of a NamedTemporaryFile (${form}), its directory replaced by one holding the same name: the target gets our file, the decoy stays`, async (ctx) => {
@@ -164,8 +181,17 @@ describe('redirect after creation: only the original is touched', () => {
         }
         const target = path.join(r.base, `target-${overwrite}`);
         if (overwrite) fs.writeFileSync(target, 'old');
-        if (form === 'sync') f.persistSync(target, { overwrite });
-        else await f.persist(target, { overwrite });
+        const persist = () => (form === 'sync' ? Promise.resolve().then(() => f.persistSync(target, { overwrite })) : f.persist(target, { overwrite }));
+        if (UNDER_WINE) {
+          // Wine would rename by the old path, i.e. the decoy: refused, nothing moved.
+          await assert.rejects(persist(), { code: 'ERR_TEMPFILE_REPLACED' });
+          f.closeSync();
+          assert.equal(fs.readFileSync(decoy, 'utf8'), 'decoy');
+          if (overwrite) assert.equal(fs.readFileSync(target, 'utf8'), 'old');
+          else assert.equal(fs.existsSync(target), false);
+          continue;
+        }
+        await persist();
         assert.equal(f.path, target);
         f.closeSync();
         assert.equal(fs.readFileSync(target, 'utf8'), 'ours');
@@ -189,7 +215,7 @@ describe('redirect after creation: only the original is touched', () => {
       g.closeSync();
       f.closeSync();
       assert.equal(fs.readFileSync(decoy, 'utf8'), 'decoy');
-      assert.deepEqual(ls(r.moved), []);
+      originalGone(r.moved);
     });
   }
 
@@ -224,6 +250,6 @@ describe('redirect after creation: only the original is touched', () => {
     if (fs.existsSync(path.join(r.base, 'norename'))) return;
     const name = fs.readFileSync(path.join(r.base, 'name'), 'utf8');
     assert.equal(fs.readFileSync(path.join(r.sub, name), 'utf8'), 'decoy');
-    assert.deepEqual(ls(r.moved), []);
+    originalGone(r.moved);
   });
 });
