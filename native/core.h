@@ -10,7 +10,8 @@
 
 // The directory fails the directory policy (st_dir_policy): others than its owner can add or
 // remove entries and it is not sticky, or it is sticky and owned by another user than root and
-// us. The reason is in the request's `insecure` and `insecure_uid`.
+// us. The reason is in the request's `insecure` and `insecure_uid` (Windows, from the DACL:
+// `insecure_text`).
 #define ST_EINSECURE (-0x10001)
 
 // Why a directory failed the policy (st_create_req::insecure).
@@ -48,8 +49,8 @@ enum st_flag {
   ST_FLAG_NO_TMPFILE = 2,      // force the create-then-unlink path for unnamed files
   // Named file or directory: keep a reference to the directory handle it was made through
   // (req->handle), and for a directory a handle of its own (req->own_handle), for the object
-  // to remove, persist or reopen it through later. Released with st_dir_release. Where the
-  // platform has no handle table (Windows) both stay 0 and the caller works by path.
+  // to remove, persist or reopen it through later. Released with st_dir_release. Where there
+  // is none (0) the caller works by path.
   ST_FLAG_HOLD = 64,
 };
 
@@ -95,7 +96,8 @@ struct st_create_req {
 // can never name someone else's descriptor. Creation reuses the handle last opened for the
 // same path after one stat of the path shows the same device and inode. Entries nobody holds
 // stay open (at most ST_IDLE_HANDLES, least recently used closed first) and are all closed on
-// EMFILE/ENFILE before an open is tried again.
+// EMFILE/ENFILE before an open is tried again. Windows (win32.cc) keys by volume serial number
+// and file index, and keeps no idle handles.
 #define ST_IDLE_HANDLES 8
 
 // Drops one reference; 0, or -EBADF for an unknown id.
