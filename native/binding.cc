@@ -161,7 +161,9 @@ std::string CreateDir(const st_create_req& req) {
 Napi::Error CreateError(Napi::Env env, int rc, const st_create_req& req) {
   return MakeError(env, rc, req.syscall, JoinPath(CreateDir(req), req.err_name),
                    rc == ST_EOUTSIDE ? req.beneath : std::string(),
-                   rc == ST_EINSECURE ? InsecureReason(req.insecure, req.insecure_uid) : std::string());
+                   rc == ST_EINSECURE ? (req.insecure == ST_INSECURE_TEXT ? req.insecure_text
+                                                                     : InsecureReason(req.insecure, req.insecure_uid))
+                                       : std::string());
 }
 
 // An unnamed file: its fd. A directory: its name ([name, dev, ino] with beneath; -1 for

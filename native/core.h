@@ -10,7 +10,8 @@
 
 // The directory fails the directory policy (st_dir_policy): others than its owner can add or
 // remove entries and it is not sticky, or it is sticky and owned by another user than root and
-// us. The reason is in the request's `insecure` and `insecure_uid`.
+// us. The reason is in the request's `insecure` and `insecure_uid` (Windows, from the DACL:
+// `insecure_text`).
 #define ST_EINSECURE (-0x10001)
 
 // Why a directory failed the policy (st_create_req::insecure).
@@ -19,6 +20,7 @@ enum st_insecure {
   ST_INSECURE_WORLD = 1,   // world-writable without the sticky bit
   ST_INSECURE_GROUP = 2,   // group-writable without the sticky bit
   ST_INSECURE_STICKY = 3,  // sticky but owned by uid N (not root, not us)
+  ST_INSECURE_TEXT = 4,    // the reason is st_create_req::insecure_text (Windows: from the DACL)
 };
 
 // An unnamed file that cannot be given a name: it was not made with O_TMPFILE
@@ -47,8 +49,8 @@ enum st_flag {
   ST_FLAG_NO_TMPFILE = 2,      // force the create-then-unlink path for unnamed files
   // Named file or directory: keep a reference to the directory handle it was made through
   // (req->handle), and for a directory a handle of its own (req->own_handle), for the object
-  // to remove, persist or reopen it through later. Released with st_dir_release. Where the
-  // platform has no handle table (Windows) both stay 0 and the caller works by path.
+  // to remove, persist or reopen it through later. Released with st_dir_release. Where there
+  // is none (0) the caller works by path.
   ST_FLAG_HOLD = 64,
 };
 
@@ -80,6 +82,7 @@ struct st_create_req {
   // With ST_EINSECURE: why (st_insecure), and the owner for ST_INSECURE_STICKY.
   int insecure = 0;
   unsigned long insecure_uid = 0;
+  std::string insecure_text;  // ST_INSECURE_TEXT: the reason, whole ("writable by Everyone (S-1-1-0), ...")
   // With ST_FLAG_HOLD: the directory handle's id in the table (0: none), and a created
   // directory's own handle.
   long long handle = 0, own_handle = 0;
@@ -93,7 +96,8 @@ struct st_create_req {
 // can never name someone else's descriptor. Creation reuses the handle last opened for the
 // same path after one stat of the path shows the same device and inode. Entries nobody holds
 // stay open (at most ST_IDLE_HANDLES, least recently used closed first) and are all closed on
-// EMFILE/ENFILE before an open is tried again.
+// EMFILE/ENFILE before an open is tried again. Windows (win32.cc) keys by volume serial number
+// and file index, and keeps no idle handles.
 #define ST_IDLE_HANDLES 8
 
 // Drops one reference; 0, or -EBADF for an unknown id.

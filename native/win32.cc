@@ -8,11 +8,10 @@
 // values: binding.cc passes them to uv_err_name/uv_strerror, as Node does.
 //
 // Differences from POSIX, by design:
-// - No ST_EINSECURE check: Windows has no "world-writable without the sticky
-//   bit"; who may delete or replace a child is the directory's ACL, and every
-//   object created here gets a protected DACL granting only the user of the
-//   process token (never a thread's impersonation token: sync and async agree).
-//   ST_FLAG_ALLOW_INSECURE is accepted and has nothing to skip.
+// - The directory policy (ST_EINSECURE) reads the directory's DACL on the creation
+//   handle instead of mode bits: see dir_policy below. Every object created here gets
+//   a protected DACL granting only the user of the process token (never a thread's
+//   impersonation token: sync and async agree).
 // - req->perms: the DACL is always current-user-only (never wider than any
 //   mode asks). The only bit with a meaning is owner-write: without it a named
 //   file gets FILE_ATTRIBUTE_READONLY, as libuv does for fs.open's mode.
@@ -28,11 +27,15 @@
 #include <winternl.h>
 #include <bcrypt.h>
 #include <aclapi.h>
+#include <sddl.h>
 
 #include <cstring>
 #include <cwchar>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core.h"
@@ -328,10 +331,13 @@ int create_dir_step(st_create_req* req, const std::string& name, void* ctx) {
   if (rc == 0) rc = check_name(wname);
   if (rc < 0) return rc;
   HANDLE h;
-  NTSTATUS st = create_at(c->dir, wname, FILE_READ_ATTRIBUTES, FILE_ATTRIBUTE_NORMAL, FILE_CREATE,
+  NTSTATUS st = create_at(c->dir, wname, FILE_TRAVERSE | FILE_READ_ATTRIBUTES, FILE_ATTRIBUTE_NORMAL, FILE_CREATE,
                           FILE_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT, c->sd, &h);
   if (st < 0) return status_to_uv(st);
-  CloseHandle(h);
+  if (c->keep_handle != nullptr)
+    *c->keep_handle = h;  // its own handle (ST_FLAG_HOLD): shares read, write and delete
+  else
+    CloseHandle(h);
   return 0;
 }
 
@@ -404,6 +410,241 @@ static int check_beneath(const std::string& beneath, HANDLE dir) {
   return 0;
 }
 
+// ---- the directory handle table (core.h), Windows ------------------------------
+//
+// As posix.cc's: one table per process under a mutex, ids (never HANDLE values) travel through
+// JavaScript, an entry per directory keyed by volume serial number and file index
+// (GetFileInformationByHandle), counted references. The held HANDLE is a second handle of the
+// directory creation went through, opened relative to it (NtCreateFile with RootDirectory and
+// an empty name: that very directory, no path resolved) and checked to be the same file. It
+// shares read, write and delete: holding it never keeps anyone from renaming or deleting the
+// directory (the creation handle, held only during the call, is the one that pins the path).
+// Creation always opens the path (the "still the same directory" check, and the handle the
+// policy is read from); the table then gives the held handle for that directory's id.
+// No idle handles on Windows: an entry nobody holds is closed at once. A directory deleted
+// with the older semantics (before Windows 10 1607, FAT, Wine) stays until its last handle is
+// closed, so an idle cache would keep deleted directories' names around for our process.
+namespace {
+struct win_dir_slot {
+  HANDLE h = INVALID_HANDLE_VALUE;
+  DWORD vol = 0;
+  unsigned long long idx = 0;
+  long refs = 0;
+};
+std::mutex g_dir_mu;
+std::unordered_map<long long, win_dir_slot> g_dirs;
+std::map<std::pair<DWORD, unsigned long long>, long long> g_dir_by_id;
+long long g_dir_next = 1;
+
+bool file_id(HANDLE h, DWORD* vol, unsigned long long* idx) {
+  BY_HANDLE_FILE_INFORMATION i;
+  if (!GetFileInformationByHandle(h, &i)) return false;
+  *vol = i.dwVolumeSerialNumber;
+  *idx = ((unsigned long long)i.nFileIndexHigh << 32) | i.nFileIndexLow;
+  return true;
+}
+
+// Under g_dir_mu: `h` (the directory vol/idx) registered, or closed when the table already
+// holds that directory; one reference taken.
+long long dir_insert(HANDLE h, DWORD vol, unsigned long long idx) {
+  auto known = g_dir_by_id.find({vol, idx});
+  long long id;
+  if (known != g_dir_by_id.end()) {
+    CloseHandle(h);
+    id = known->second;
+  } else {
+    id = g_dir_next++;
+    win_dir_slot& d = g_dirs[id];
+    d.h = h;
+    d.vol = vol;
+    d.idx = idx;
+    g_dir_by_id[{vol, idx}] = id;
+  }
+  g_dirs[id].refs++;
+  return id;
+}
+
+// A reference to the table's handle of the directory `dir` is open on: the held one, or a new
+// one opened relative to `dir`. 0 or an error code.
+int dir_hold(HANDLE dir, long long* id) {
+  DWORD vol;
+  unsigned long long idx;
+  if (!file_id(dir, &vol, &idx)) return win32_to_uv(GetLastError());
+  {
+    std::lock_guard<std::mutex> lock(g_dir_mu);
+    auto known = g_dir_by_id.find({vol, idx});
+    if (known != g_dir_by_id.end()) {
+      g_dirs[known->second].refs++;
+      *id = known->second;
+      return 0;
+    }
+  }
+  HANDLE h;
+  NTSTATUS st = create_at(dir, std::wstring(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES, 0, FILE_OPEN,
+                          FILE_DIRECTORY_FILE, nullptr, &h);
+  if (st < 0) return nt_to_uv(st);
+  DWORD v2;
+  unsigned long long i2;
+  if (!file_id(h, &v2, &i2) || v2 != vol || i2 != idx) {
+    CloseHandle(h);
+    return UV_EIO;  // not the directory it was opened from: never expected
+  }
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  *id = dir_insert(h, vol, idx);
+  return 0;
+}
+
+// The HANDLE of a held id (INVALID_HANDLE_VALUE: unknown). The caller holds a reference.
+HANDLE dir_handle(long long id) {
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  auto it = g_dirs.find(id);
+  return it == g_dirs.end() || it->second.refs <= 0 ? INVALID_HANDLE_VALUE : it->second.h;
+}
+}  // namespace
+
+int st_dir_release(long long id) {
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  auto it = g_dirs.find(id);
+  if (it == g_dirs.end() || it->second.refs <= 0) return UV_EBADF;
+  if (--it->second.refs == 0) {
+    g_dir_by_id.erase({it->second.vol, it->second.idx});
+    CloseHandle(it->second.h);
+    g_dirs.erase(it);
+  }
+  return 0;
+}
+
+int st_dir_release_idle(void) { return 0; }  // none kept: see above
+
+int st_dir_open_count(void) {
+  std::lock_guard<std::mutex> lock(g_dir_mu);
+  return (int)g_dirs.size();
+}
+
+// ---- the directory policy on Windows (issue 12) --------------------------------
+//
+// POSIX's rule in DACL terms, read from the handle creation goes through (GetSecurityInfo).
+// "Others" are every SID but the directory's owner, the user of the process token (and its
+// default owner: Administrators for an elevated process), LocalSystem and BUILTIN\Administrators
+// (root's place: they can take ownership of anything and rewrite any DACL, so refusing what
+// they may write protects against nobody), CREATOR OWNER and OWNER RIGHTS (they stand for the
+// owner). Only ACEs that apply to the directory itself count (not INHERIT_ONLY_ACE); generic
+// rights are mapped to file rights first (GENERIC_WRITE: add file and subdirectory;
+// GENERIC_ALL: everything).
+// - Others allowed FILE_DELETE_CHILD, WRITE_DAC or WRITE_OWNER (the last two grant themselves
+//   anything): untrusted, as a directory others may remove entries from (POSIX: group- or
+//   world-writable without the sticky bit).
+// - Others allowed only FILE_ADD_FILE / FILE_ADD_SUBDIRECTORY: trusted when the directory is
+//   owned by us, LocalSystem or Administrators, the sticky directory of POSIX (C:\Windows\Temp:
+//   BUILTIN\Users may add, not delete); else untrusted (its owner may rewrite its DACL).
+// - A NULL DACL (everyone, everything), a file system without security (FAT), a DACL we may
+//   not read (no READ_CONTROL): untrusted.
+// Deny ACEs are not subtracted: an allow ACE for others is enough (conservative: a DACL that
+// denies with one ACE what it allows with another is refused; allowInsecureDir skips).
+namespace {
+
+std::string sid_text(PSID sid) {
+  std::string out;
+  wchar_t name[256], domain[256];
+  DWORD nn = 256, dn = 256;
+  SID_NAME_USE use;
+  if (LookupAccountSidW(nullptr, sid, name, &nn, domain, &dn, &use)) {
+    std::wstring w = dn > 0 && domain[0] ? std::wstring(domain) + L"\\" + name : std::wstring(name);
+    int n = WideCharToMultiByte(CP_UTF8, 0, w.data(), (int)w.size(), nullptr, 0, nullptr, nullptr);
+    if (n > 0) {
+      out.assign((size_t)n, '\0');
+      WideCharToMultiByte(CP_UTF8, 0, w.data(), (int)w.size(), &out[0], n, nullptr, nullptr);
+    }
+  }
+  LPWSTR s = nullptr;
+  std::string str;
+  if (ConvertSidToStringSidW(sid, &s)) {
+    for (const wchar_t* p = s; *p; p++) str += (char)*p;  // ASCII: S-1-...
+    LocalFree(s);
+  }
+  if (out.empty()) return str.empty() ? std::string("an unknown SID") : str;
+  return str.empty() ? out : out + " (" + str + ")";
+}
+
+bool root_like(PSID sid) {
+  return IsWellKnownSid(sid, WinLocalSystemSid) || IsWellKnownSid(sid, WinBuiltinAdministratorsSid);
+}
+
+// 0 (trusted) or ST_EINSECURE with req->insecure_text.
+int dir_policy(HANDLE dir, st_create_req* req) {
+  req->insecure = ST_INSECURE_TEXT;
+  PSID owner = nullptr;
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  DWORD err = GetSecurityInfo(dir, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                              &owner, nullptr, &dacl, nullptr, &sd);
+  if (err == ERROR_NOT_SUPPORTED || err == ERROR_INVALID_FUNCTION) {
+    req->insecure_text = "on a file system without access control: anyone may add and delete entries";
+    return ST_EINSECURE;
+  }
+  if (err != ERROR_SUCCESS) {
+    req->insecure = 0;
+    return win32_to_uv(err);
+  }
+  struct freer {
+    PSECURITY_DESCRIPTOR p;
+    ~freer() { LocalFree(p); }
+  } f{sd};
+  if (dacl == nullptr) {
+    req->insecure_text = "without a DACL: everyone may add and delete entries";
+    return ST_EINSECURE;
+  }
+  std::vector<unsigned char> user, default_owner;
+  int rc = process_token_info(TokenUser, &user);
+  if (rc == 0) rc = process_token_info(TokenOwner, &default_owner);
+  if (rc < 0) {
+    req->insecure = 0;
+    return rc;
+  }
+  PSID me = reinterpret_cast<TOKEN_USER*>(user.data())->User.Sid;
+  PSID my_owner = reinterpret_cast<TOKEN_OWNER*>(default_owner.data())->Owner;
+  auto ours = [&](PSID s) {
+    return s != nullptr && (EqualSid(s, me) || (my_owner != nullptr && EqualSid(s, my_owner)));
+  };
+  auto trusted = [&](PSID s) {
+    return (owner != nullptr && EqualSid(s, owner)) || ours(s) || root_like(s) ||
+           IsWellKnownSid(s, WinCreatorOwnerSid) || IsWellKnownSid(s, WinCreatorOwnerRightsSid);
+  };
+  GENERIC_MAPPING map = {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS};
+  PSID adder = nullptr;
+  for (DWORD i = 0; i < dacl->AceCount; i++) {
+    void* a = nullptr;
+    if (!GetAce(dacl, i, &a)) continue;
+    const ACE_HEADER* hdr = static_cast<const ACE_HEADER*>(a);
+    if (hdr->AceFlags & INHERIT_ONLY_ACE) continue;
+    // ACCESS_ALLOWED_ACE and ACCESS_ALLOWED_CALLBACK_ACE: Mask, then the SID.
+    if (hdr->AceType != ACCESS_ALLOWED_ACE_TYPE && hdr->AceType != ACCESS_ALLOWED_CALLBACK_ACE_TYPE) continue;
+    ACCESS_ALLOWED_ACE* ace = static_cast<ACCESS_ALLOWED_ACE*>(a);
+    PSID sid = reinterpret_cast<PSID>(&ace->SidStart);
+    if (trusted(sid)) continue;
+    DWORD mask = ace->Mask;
+    MapGenericMask(&mask, &map);
+    const char* what = (mask & FILE_DELETE_CHILD) ? "FILE_DELETE_CHILD"
+                       : (mask & WRITE_DAC)       ? "WRITE_DAC"
+                       : (mask & WRITE_OWNER)     ? "WRITE_OWNER"
+                                                  : nullptr;
+    if (what != nullptr) {
+      req->insecure_text = "writable by " + sid_text(sid) + ", which may delete entries (" + what + ")";
+      return ST_EINSECURE;
+    }
+    if ((mask & (FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY)) && adder == nullptr) adder = sid;
+  }
+  if (adder != nullptr && !(owner != nullptr && (ours(owner) || root_like(owner)))) {
+    req->insecure_text = "writable by " + sid_text(adder) + ", which may add entries, and owned by " +
+                         (owner != nullptr ? sid_text(owner) : std::string("nobody"));
+    return ST_EINSECURE;
+  }
+  req->insecure = 0;
+  return 0;
+}
+
+}  // namespace
+
 int st_create(st_create_req* req) {
   req->syscall = "open";
   req->err_name.clear();
@@ -424,13 +665,23 @@ int st_create(st_create_req* req) {
 
   // FILE_TRAVERSE | FILE_READ_ATTRIBUTES: the least a handle needs for its share
   // mode to count (traverse is "execute" access), and what a create-only
-  // directory such as C:\Windows\Temp grants its users (no FILE_LIST_DIRECTORY).
+  // directory such as C:\Windows\Temp grants its users (no FILE_LIST_DIRECTORY);
+  // READ_CONTROL for the directory policy (GetSecurityInfo on this handle).
   // No FILE_SHARE_DELETE: see the top of this file. The other side of it: if
   // someone holds the directory open with DELETE access (renaming or removing
   // it right now), this fails with EBUSY.
-  HANDLE dir = CreateFileW(wdir.c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
-                           FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  const bool policy = !(req->flags & ST_FLAG_ALLOW_INSECURE);
+  const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE;
+  HANDLE dir = CreateFileW(wdir.c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES | (policy ? READ_CONTROL : 0), share,
+                           nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  bool unreadable = false;
+  if (dir == INVALID_HANDLE_VALUE && policy && GetLastError() == ERROR_ACCESS_DENIED) {
+    // Maybe only its DACL is closed to us: then it is refused by the policy, not EACCES.
+    dir = CreateFileW(wdir.c_str(), FILE_TRAVERSE | FILE_READ_ATTRIBUTES, share, nullptr, OPEN_EXISTING,
+                      FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+    unreadable = dir != INVALID_HANDLE_VALUE;
+    if (!unreadable) SetLastError(ERROR_ACCESS_DENIED);
+  }
   if (dir == INVALID_HANDLE_VALUE) return win32_to_uv(GetLastError());
   BY_HANDLE_FILE_INFORMATION info;
   if (!GetFileInformationByHandle(dir, &info)) {
@@ -438,25 +689,68 @@ int st_create(st_create_req* req) {
   } else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
     rc = UV_ENOTDIR;
   }
-  // No ST_EINSECURE check here: see the top of this file.
+  if (rc == 0 && policy) {
+    if (unreadable) {
+      req->insecure = ST_INSECURE_TEXT;
+      req->insecure_text = "closed to us: its DACL cannot be read (no READ_CONTROL), so it cannot be checked";
+      rc = ST_EINSECURE;
+    } else {
+      rc = dir_policy(dir, req);
+    }
+    if (rc < 0) req->syscall = "stat";
+  }
   if (rc == 0 && !req->beneath.empty()) rc = check_beneath(req->beneath, dir);
+  // A named object keeps a reference to the table's handle of this directory (ST_FLAG_HOLD);
+  // taken before creating, so that a failure leaves nothing made.
+  const bool hold = (req->flags & ST_FLAG_HOLD) && req->beneath.empty() && req->kind != ST_KIND_UNNAMED;
+  if (rc == 0 && hold) rc = dir_hold(dir, &req->handle);
   if (rc < 0) {
     CloseHandle(dir);
     return rc;
   }
 
+  HANDLE own = INVALID_HANDLE_VALUE;
   win_ctx ctx = {dir, &sd.sd, nullptr};
   switch (req->kind) {
     case ST_KIND_FILE:
       rc = st_retry(req, create_file_step, &ctx);
       break;
     case ST_KIND_DIR:
+      if (hold) ctx.keep_handle = &own;
       rc = st_retry(req, create_dir_step, &ctx);
+      if (rc == 0 && hold) {
+        DWORD vol;
+        unsigned long long idx;
+        if (file_id(own, &vol, &idx)) {
+          std::lock_guard<std::mutex> lock(g_dir_mu);
+          req->own_handle = dir_insert(own, vol, idx);
+        } else {
+          rc = win32_to_uv(GetLastError());
+          req->syscall = "open";
+          req->err_name = req->name;
+          // Nothing half-made is handed back: the new (empty) directory goes, if still ours.
+          std::wstring wname;
+          HANDLE d;
+          if (to_wide(req->name, &wname) == 0 &&
+              create_at(dir, wname, DELETE | FILE_READ_ATTRIBUTES, 0, FILE_OPEN,
+                        FILE_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT, nullptr, &d) >= 0) {
+            FILE_DISPOSITION_INFO disp = {};
+            disp.DeleteFile = TRUE;
+            if (same_file(d, own)) SetFileInformationByHandle(d, FileDispositionInfo, &disp, sizeof disp);
+            CloseHandle(d);
+          }
+          CloseHandle(own);
+        }
+      }
       break;
     case ST_KIND_UNNAMED:
       rc = st_retry(req, create_unnamed_step, &ctx);
       if (rc == 0) req->name.clear();  // named while open, but not the caller's to use
       break;
+  }
+  if (rc < 0 && req->handle != 0) {
+    st_dir_release(req->handle);
+    req->handle = 0;
   }
   req->used_tmpfile = 0;
   CloseHandle(dir);
@@ -800,12 +1094,12 @@ void finish_level(rm_walk& w) {
     int denied = l.denied;
     CloseHandle(l.h);
     w.levels.pop_back();
-    record_at(w, denied, "rmdir", n, &name);
+    if (denied < 0) record_at(w, denied, "rmdir", n, &name);  // 0: not ours to delete (st_remove_tree_at)
   }
 }
 
-void remove_walk(rm_walk& w, HANDLE pdir, const std::wstring& base) {
-  if (!start_entry(w, pdir, base, true)) return;
+// Empties the levels on the stack, deepest first, and finishes each.
+void walk_levels(rm_walk& w) {
   while (!w.levels.empty()) {
     rm_level& l = w.levels.back();
     if (!l.listed) {
@@ -840,6 +1134,10 @@ void remove_walk(rm_walk& w, HANDLE pdir, const std::wstring& base) {
     rm_level& top = w.levels.back();
     if (w.req->errors != top.cur_before) top.failed.insert(top.cur);
   }
+}
+
+void remove_walk(rm_walk& w, HANDLE pdir, const std::wstring& base) {
+  if (start_entry(w, pdir, base, true)) walk_levels(w);
 }
 
 // A normalised full path in the \\?\ form, as Node's fs hands every path to
@@ -1358,31 +1656,203 @@ int st_exit_remove(const st_exit_entry& e, const char** syscall) {
   return rc;
 }
 
-// ---- the directory handle table (core.h) ----------------------------------------
+// ---- operations through held directory handles (issue 12) -------------------------
 //
-// Not on Windows (yet): st_create never fills req->handle, so the TypeScript layer removes,
-// persists and reopens by path there, as before (its directory handle is held only during
-// each call; see SECURITY.md). These are never reached with a handle.
-int st_dir_release(long long) { return 0; }
-int st_dir_release_idle(void) { return 0; }
-int st_dir_open_count(void) { return 0; }
-int st_unlink_at(long long, const std::string&, int, const char** syscall) {
+// posix.cc's fstatat / unlinkat / openat / renameat in Windows' terms: the name is opened
+// relative to the held directory handle (NtCreateFile with RootDirectory, never through a
+// reparse point), compared with the object's own handle (volume serial number and file
+// index), and acted on through that handle. No path is resolved again.
+
+namespace {
+
+// The object's file: Node's C runtime fd -> its HANDLE.
+HANDLE fd_handle(int fd) { return (HANDLE)uv_get_osfhandle(fd); }
+
+}  // namespace
+
+int st_unlink_at(long long handle, const std::string& name, int fd, const char** syscall) {
   *syscall = "unlink";
-  return UV_ENOSYS;
+  HANDLE dir = dir_handle(handle);
+  if (dir == INVALID_HANDLE_VALUE) return UV_EBADF;
+  std::wstring wname;
+  int rc = to_wide(name, &wname);
+  if (rc < 0) return rc;
+  HANDLE h;
+  NTSTATUS st = open_entry(dir, wname, false, true, &h);
+  if (is_gone(st) || st == kStatusFileIsADirectory) return 0;  // gone, or not ours any more
+  if (st < 0) return nt_to_uv(st);
+  FILE_ATTRIBUTE_TAG_INFO info;
+  if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &info, sizeof info)) {
+    rc = win32_to_uv(GetLastError());
+    *syscall = "stat";
+  } else if (!(info.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) && same_file(h, fd_handle(fd))) {
+    rc = delete_handle(h, info.FileAttributes);
+  }
+  CloseHandle(h);
+  return rc;
 }
-int st_reopen_at(long long, const std::string&, int, const char** syscall) {
+
+int st_reopen_at(long long handle, const std::string& name, int fd, const char** syscall) {
   *syscall = "open";
-  return UV_ENOSYS;
+  HANDLE dir = dir_handle(handle);
+  if (dir == INVALID_HANDLE_VALUE) return UV_EBADF;
+  std::wstring wname;
+  int rc = to_wide(name, &wname);
+  if (rc < 0) return rc;
+  HANDLE h;
+  NTSTATUS st = create_at(dir, wname, GENERIC_READ | GENERIC_WRITE, 0, FILE_OPEN,
+                          FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT, nullptr, &h);
+  if (st == kStatusFileIsADirectory) return ST_EREPLACED;
+  if (st < 0) return nt_to_uv(st);
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(h, &info)) {
+    rc = win32_to_uv(GetLastError());
+    CloseHandle(h);
+    *syscall = "fstat";
+    return rc;
+  }
+  // A link where ours was, or another file: not ours.
+  if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) || !same_file(h, fd_handle(fd))) {
+    CloseHandle(h);
+    return ST_EREPLACED;
+  }
+  int nfd = uv_open_osfhandle(h);
+  if (nfd < 0) {
+    CloseHandle(h);
+    return UV_EMFILE;
+  }
+  return nfd;
 }
+
 int st_remove_tree_at(st_remove_req* req) {
-  req->errors = 1;
-  req->first_err = UV_ENOSYS;
-  req->syscall = "rmdir";
-  req->err_path = req->path;
-  return UV_ENOSYS;
+  HANDLE pdir = dir_handle(req->parent), own = dir_handle(req->own);
+  std::wstring wpath, wname;
+  int rc = to_wide(req->path, &wpath);
+  if (rc == 0) rc = to_wide(req->name, &wname);
+  if (rc == 0 && (pdir == INVALID_HANDLE_VALUE || own == INVALID_HANDLE_VALUE)) rc = UV_EBADF;
+  if (rc < 0) {
+    record(req, rc, "open", wpath);
+    return req->first_err;
+  }
+  while (!wpath.empty() && (wpath.back() == L'\\' || wpath.back() == L'/')) wpath.pop_back();
+  size_t sep = wpath.find_last_of(L"\\/");
+  rm_walk w;
+  w.req = req;
+  w.top = sep == std::wstring::npos ? std::wstring() : wpath.substr(0, sep);
+  // The name in the parent, for deletion, only while it leads to our directory (the handle
+  // itself is compared, not a path); then the walk empties it and deletes it through it.
+  HANDLE h;
+  NTSTATUS st = open_entry(pdir, wname, true, true, &h);
+  FILE_ATTRIBUTE_TAG_INFO info;
+  if (st >= 0 && GetFileInformationByHandleEx(h, FileAttributeTagInfo, &info, sizeof info) && !is_link(info) &&
+      same_file(h, own)) {
+    w.levels.emplace_back();
+    rm_level& l = w.levels.back();
+    l.h = h;
+    l.name = wname;
+    l.deletable = true;
+    l.attrs = info.FileAttributes;
+  } else {
+    if (st >= 0) CloseHandle(h);
+    // Not ours any more (moved away, replaced), or not ours to delete: our directory, wherever
+    // it is now, is emptied through its own handle; the name is left alone (and a denial to
+    // delete it reported, as when it is ours: a name we could not open is not proven foreign).
+    HANDLE l;
+    NTSTATUS st2 = create_at(own, std::wstring(), FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES, 0, FILE_OPEN,
+                             FILE_DIRECTORY_FILE, nullptr, &l);
+    if (st2 < 0) {
+      record(req, nt_to_uv(st2), "open", wpath);
+      return req->first_err;
+    }
+    w.levels.emplace_back();
+    rm_level& lv = w.levels.back();
+    lv.h = l;
+    lv.name = wname;
+    lv.denied = (st < 0 && !is_gone(st)) ? nt_to_uv(st) : 0;
+  }
+  walk_levels(w);
+  for (rm_level& l : w.levels) CloseHandle(l.h);
+  return req->first_err;
 }
+
 int st_persist_at(st_move_req* req) {
+  const std::string to = join_utf8(req->dir, req->name);
   req->syscall = "rename";
   req->err_path = req->from;
-  return UV_ENOSYS;
+  req->err_dest = to;
+  HANDLE held = dir_handle(req->handle);
+  if (held == INVALID_HANDLE_VALUE) return UV_EBADF;
+  std::wstring wfrom, wname;
+  int rc = to_wide(req->from_name, &wfrom);
+  if (rc == 0) rc = to_wide(req->name, &wname);
+  if (rc == 0) rc = check_name(wname);
+  if (rc < 0) return rc;
+  if (nt().set_information_file == nullptr) return UV_ENOSYS;
+  // The old name, through the held handle, for DELETE (renaming is deleting a name): only
+  // while it still leads to our file.
+  HANDLE r;
+  NTSTATUS st = create_at(held, wfrom, DELETE | FILE_READ_ATTRIBUTES, 0, FILE_OPEN,
+                          FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT, nullptr, &r);
+  if (is_gone(st) || st == kStatusFileIsADirectory) {
+    req->err_dest.clear();
+    return ST_EREPLACED;
+  }
+  if (st < 0) return nt_to_uv(st);
+  bool ours = same_file(r, fd_handle(req->fd));
+  if (ours) {
+    // And its path too, though Windows renames the file the handle is open on: Wine (and a
+    // file system that renames by the name a handle was opened with) renames by the path the
+    // held directory had when it was opened, which after a redirect leads to someone else's
+    // file. Where that is not ours, nothing is renamed. (Windows itself refuses to rename a
+    // directory while a handle below it is open, so there this never differs.)
+    std::wstring wfull;
+    HANDLE p = INVALID_HANDLE_VALUE;
+    if (full_wide(req->from, &wfull) == 0)
+      p = CreateFileW(wfull.c_str(), FILE_READ_ATTRIBUTES, kShareAll, nullptr, OPEN_EXISTING,
+                      FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    ours = p != INVALID_HANDLE_VALUE && same_file(p, r);
+    if (p != INVALID_HANDLE_VALUE) CloseHandle(p);
+  }
+  if (!ours) {
+    CloseHandle(r);
+    req->err_dest.clear();
+    return ST_EREPLACED;
+  }
+  HANDLE tdir = open_dir(req->dir, &rc);
+  if (tdir == INVALID_HANDLE_VALUE) {
+    CloseHandle(r);
+    req->syscall = "open";
+    req->err_path = req->dir;
+    req->err_dest.clear();
+    return rc;
+  }
+  // The target is the very entry the file has: nothing to do (a rename onto itself).
+  if (same_file(held, tdir) && CompareStringOrdinal(wfrom.c_str(), (int)wfrom.size(), wname.c_str(),
+                                                    (int)wname.size(), TRUE) == CSTR_EQUAL) {
+    CloseHandle(r);
+    CloseHandle(tdir);
+    return (req->flags & ST_MOVE_NOREPLACE) ? UV_EEXIST : 0;
+  }
+  const bool replace = !(req->flags & ST_MOVE_NOREPLACE);
+  const size_t bytes = sizeof(FILE_RENAME_INFO) + wname.size() * sizeof(wchar_t);
+  std::vector<LONGLONG> buf((bytes + sizeof(LONGLONG) - 1) / sizeof(LONGLONG) + 1, 0);
+  FILE_RENAME_INFO* info = reinterpret_cast<FILE_RENAME_INFO*>(buf.data());
+  info->RootDirectory = tdir;
+  info->FileNameLength = (DWORD)(wname.size() * sizeof(wchar_t));
+  memcpy(info->FileName, wname.data(), info->FileNameLength);
+  IO_STATUS_BLOCK iosb;
+  st = kStatusInvalidInfoClass;
+#ifndef ST_WIN32_NO_DISPOSITION_EX
+  info->Flags = (replace ? kRenameReplaceIfExists : 0) | kRenamePosixSemantics;
+  st = nt().set_information_file(r, &iosb, info, (ULONG)bytes, kFileRenameInformationEx);
+#endif
+  if (st < 0 && is_unsupported(st)) {
+    info->Flags = 0;
+    info->ReplaceIfExists = replace ? TRUE : FALSE;
+    st = nt().set_information_file(r, &iosb, info, (ULONG)bytes, kFileRenameInformation);
+  }
+  CloseHandle(r);
+  CloseHandle(tdir);
+  if (st == kStatusObjectNameCollision) return UV_EEXIST;
+  return st < 0 ? nt_to_uv(st) : 0;
 }

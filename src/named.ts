@@ -25,8 +25,9 @@ type HeldFile = [fd: number, name: string, handle: number];
 /**
  * Removes the file the state names, if that name still leads to the file the descriptor holds:
  * through the handle of the directory it was made in (fstatat, device and inode, unlinkat), so
- * the path is never resolved again. By path (lstat, then unlink) only where there is no handle
- * table (Windows).
+ * the path is never resolved again (on Windows: the name opened relative to the held HANDLE,
+ * volume and file index compared, deleted through that handle). By path (lstat, then unlink)
+ * only where the object holds no handle.
  */
 function removeNamed(s: FileState): void {
   if (s.path === null || s.fd < 0) return;

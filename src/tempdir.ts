@@ -26,7 +26,7 @@ const INTERNAL = Symbol('securetemp.TempDir');
 
 /**
  * A directory's handles in the addon's table: its parent's (where it was made) and its own,
- * and its name in the parent. Null where the platform has no table (Windows): removal by path.
+ * and its name in the parent. Null where it has none (a directory off Linux we may not read, adoptDir): removal by path.
  */
 interface Pinned {
   parent: number;
@@ -117,7 +117,7 @@ export class TempDir implements Removable {
     const p = this.#takePinned();
     try {
       // Through its handles: contents through its own, itself through its parent's while the
-      // name is still ours. By path only where there are none (Windows, adoptDir).
+      // name is still ours. By path only where there are none (adoptDir).
       const remove = () => (p !== null ? native.removeTreeAtSync(p.parent, p.own, p.name, this.path) : removeTreeSync(this.path));
       try {
         remove();
@@ -209,7 +209,7 @@ type HeldDir = [name: string, parent: number, own: number];
 function make(p: ReturnType<typeof prepare>, res: unknown): TempDir {
   const [name, parent, own] = res as HeldDir;
   const pinned = parent !== 0 && own !== 0 ? { parent, own, name } : null;
-  // No handle of its own (off Linux, a directory we may not read): removed by path, as on Windows.
+  // No handle of its own (off Linux, a directory we may not read): removed by path.
   if (pinned === null && parent !== 0) native.dirRelease(parent);
   return new TempDir(INTERNAL, joinPath(p.r.dir, name), p.ignore, p.del, pinned);
 }
