@@ -43,7 +43,14 @@ function recorded(m: typeof Tempy): typeof Tempy {
     temporaryWriteTask: task(m.temporaryWriteTask) as typeof m.temporaryWriteTask,
   };
 }
+// tempy names what it never hands out (a failed temporaryWrite's partial file) with 32 hex
+// characters; its write stream may open that file after the promise rejected. This file is the
+// only one that runs the real tempy: such names that appeared in the run's directory while it
+// ran are its own, and go with the rest.
+const TEMPY_NAME = /^[0-9a-f]{32}$/;
+const atStart = new Set(fs.readdirSync(runRoot));
 afterAll(() => {
+  for (const e of fs.readdirSync(runRoot)) if (!atStart.has(e) && TEMPY_NAME.test(e)) made.add(path.join(runRoot, e));
   for (const p of made) fs.rmSync(p, { recursive: true, force: true });
 });
 
@@ -172,7 +179,7 @@ describe.each([
     const before = new Set(fs.readdirSync(runRoot));
     await expect(temporaryWrite(readable)).rejects.toThrow(expect.objectContaining({ message: 'Catch me if you can!' }));
     // tempy leaves the partial file, whose name it never hands out: tempy's 32 hex characters
-    for (const e of fs.readdirSync(runRoot)) if (!before.has(e) && /^[0-9a-f]{32}$/.test(e)) made.add(path.join(runRoot, e));
+    for (const e of fs.readdirSync(runRoot)) if (!before.has(e) && TEMPY_NAME.test(e)) made.add(path.join(runRoot, e));
   });
 
   it('.writeSync()', () => {
