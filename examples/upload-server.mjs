@@ -101,7 +101,10 @@ async function handleUpload(req, res, o) {
     if (failure) return;
     failure = err;
     req.unpipe(bb);
-    for (const s of reading) s.destroy();
+    // with the error: a part stream that has ended but not yet emitted 'end', destroyed without
+    // one, neither ends nor fails its pipeline, and the request would wait (holding its files)
+    // for as long as the client keeps the connection (fourth outside review: 17 parts)
+    for (const s of reading) s.destroy(err);
     // the rest of the body is read and dropped: the client gets its answer instead of a reset
     if (!req.destroyed) req.resume();
     finish();

@@ -198,9 +198,13 @@ export class MemoryBackend implements Backend {
   data: Buffer = Buffer.alloc(0);
   size = 0;
 
+  // Not zero-filled, and not from Node's shared pool: no byte at or past `size` is ever read
+  // (pread stops at size, contents() ends there) and every way of growing the file (a write
+  // past the end, ftruncate) zero-fills the gap first. Zero-filling each doubling cost the
+  // upload example a measurable share of its time (bench/upload-soak.mjs).
   #reserve(n: number): void {
     if (n <= this.data.length) return;
-    const next = Buffer.alloc(Math.max(n, this.data.length * 2, 256));
+    const next = Buffer.allocUnsafeSlow(Math.max(n, this.data.length * 2, 256));
     this.data.copy(next, 0, 0, this.size);
     this.data = next;
   }

@@ -114,7 +114,8 @@ export function SpooledTemporaryFile(options?: SpooledTemporaryFileOptions): Spo
   }
   const f = fileArgs(o);
   const mem = new MemoryBackend();
-  const cap = f.bufsize === 0 ? 0 : f.bufsize > 1 ? f.bufsize : -1;
+  // After rollover: buffered as asked, except in append mode under a cap (see TempFile's cap).
+  const cap = f.bufsize === 0 || (f.info.append && (f.maxBytes ?? Infinity) !== Infinity) ? 0 : f.bufsize > 1 ? f.bufsize : -1;
   const spool: Spool = { s: null, rolled: false };
   // The options were checked above (fileArgs resolved them once); at rollover they are resolved
   // again, so a default directory or prefix is the one in force then.

@@ -115,6 +115,7 @@ export class TempDir implements Removable {
   #cleanupSync(reason: RemoveReason): void {
     if (!this.#start()) return;
     const p = this.#takePinned();
+    let removed = false;
     try {
       // Through its handles: contents through its own, itself through its parent's while the
       // name is still ours. By path only where there are none (adoptDir).
@@ -127,11 +128,14 @@ export class TempDir implements Removable {
         if (!outOfDescriptors(e) || native.dirReleaseIdle() === 0) throw e;
         remove();
       }
+      removed = true;
     } catch (e) {
       this.#failed(reason, e);
     } finally {
       if (p !== null) release(p);
-      publishRemove('TemporaryDirectory', this.path, -1, reason);
+      // A removal that failed is on securetemp:cleanup-error, not securetemp:remove, and the
+      // directory stays counted as live: it is still there (fourth outside review).
+      if (removed) publishRemove('TemporaryDirectory', this.path, -1, reason);
     }
   }
 
@@ -143,6 +147,7 @@ export class TempDir implements Removable {
   async #cleanup(reason: RemoveReason): Promise<void> {
     if (!this.#start()) return;
     const p = this.#takePinned();
+    let removed = false;
     try {
       const remove = () => (p !== null ? native.removeTreeAt(p.parent, p.own, p.name, this.path) : removeTree(this.path));
       try {
@@ -151,11 +156,12 @@ export class TempDir implements Removable {
         if (!outOfDescriptors(e) || native.dirReleaseIdle() === 0) throw e;
         await remove();
       }
+      removed = true;
     } catch (e) {
       this.#failed(reason, e);
     } finally {
       if (p !== null) release(p);
-      publishRemove('TemporaryDirectory', this.path, -1, reason);
+      if (removed) publishRemove('TemporaryDirectory', this.path, -1, reason);
     }
   }
 

@@ -29,7 +29,13 @@ function holdingFd<T>(s: FileState, f: () => Promise<T>): Promise<T> {
   return s.io instanceof FdBackend ? s.io.hold(f) : f();
 }
 
-const F_SEAL_WRITE = 0x0008; // Linux and FreeBSD
+// Linux and FreeBSD. The contents are frozen when SHRINK, GROW and WRITE are all there (seals
+// are never removed); SEAL only stops more seals being added.
+const F_SEAL_SEAL = 0x0001;
+const F_SEAL_SHRINK = 0x0002;
+const F_SEAL_GROW = 0x0004;
+const F_SEAL_WRITE = 0x0008;
+const FROZEN = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
 const MIN_DEFAULT_BUFFER = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
@@ -495,8 +501,19 @@ export class TempFile {
       append: init.info.append,
       maxSize: init.maxSize ?? 0,
       buf: null,
-      // In memory there is nothing to save by buffering: writes go straight in.
-      cap: init.spill ? 0 : init.bufsize === 0 ? 0 : init.bufsize > 1 ? init.bufsize : -1,
+      // Unbuffered (cap 0): in memory (a spooled file) there is nothing to save by buffering; a
+      // memory file's write must fail at once once anyone sealed it, not at a later flush (fourth
+      // outside review); in append mode under a cap, the end of file a buffered write was checked
+      // against may have moved by the time it is flushed (same review: 140 bytes under a cap of
+      // 100), so each write is checked against the size it lands at.
+      cap:
+        init.spill || init.memory || (init.info.append && (init.maxBytes ?? Infinity) !== Infinity)
+          ? 0
+          : init.bufsize === 0
+            ? 0
+            : init.bufsize > 1
+              ? init.bufsize
+              : -1,
       blen: 0,
       bstart: 0,
       pos: 0,
@@ -545,7 +562,9 @@ export class TempFile {
     const s = this.#s;
     if (s.memory && !s.sealed && !s.closed) {
       try {
-        s.sealed = (native.memfdSealsSync(s.fd) & F_SEAL_WRITE) !== 0;
+        // All three: WRITE alone (added by another holder of the descriptor) still lets the
+        // file be truncated or grown (fourth outside review).
+        s.sealed = (native.memfdSealsSync(s.fd) & FROZEN) === FROZEN;
       } catch {
         // the descriptor is in use by a close in flight: what we knew stands
       }
@@ -1015,7 +1034,21 @@ export class TempFile {
   /** After the flush: the seals, once; from then on every write goes to the kernel (and fails). */
   #sealNow(s: FileState): void {
     if (s.closed) throw fileClosed();
-    if (!this.sealed) native.memfdSealSync(s.fd);
+    // Always added, whatever is there already (adding a seal twice is allowed): another holder
+    // of the descriptor may have added some of them only (fourth outside review: WRITE alone,
+    // then the file was truncated after the check). EPERM: F_SEAL_SEAL is set, no more can be
+    // added; sealed only if the ones that freeze the contents are all there.
+    try {
+      native.memfdSealSync(s.fd);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM' || (native.memfdSealsSync(s.fd) & FROZEN) !== FROZEN) throw e;
+    }
+    const seals = native.memfdSealsSync(s.fd);
+    if ((seals & FROZEN) !== FROZEN || (seals & F_SEAL_SEAL) === 0) {
+      const e = systemError('EPERM', 'fcntl', `<fd ${s.fd}>`, `the file could not be sealed: its seals are 0x${seals.toString(16)}`);
+      delete e.path; // a memory file has none
+      throw e;
+    }
     s.sealed = true;
     s.cap = 0; // no buffer: a write fails at once with EPERM, never later at a flush
   }

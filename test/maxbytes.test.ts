@@ -284,3 +284,51 @@ describe('maxBytes option checks', () => {
     }
   });
 });
+
+// Fourth outside review: in append mode a buffered write was checked against the end of file
+// known when it was buffered, and flushed at the end of file as it was at the flush: this
+// object's own write stream, or a reopened object, had grown the file meanwhile (140 bytes
+// under a cap of 100). Under a cap, append-mode writes are not buffered: each is checked
+// against the size it lands at.
+describe('append mode: the file never passes the cap, whoever of ours grew it meanwhile', () => {
+  const makers: [string, () => TempFile][] = [
+    ['TemporaryFile', () => tempfile.TemporaryFileSync({ mode: 'a+b', maxBytes: 100, dir: s.dir })],
+    ['NamedTemporaryFile', () => tempfile.NamedTemporaryFileSync({ mode: 'a+b', maxBytes: 100, dir: s.dir })],
+    ['SpooledTemporaryFile', () => tempfile.SpooledTemporaryFile({ mode: 'a+b', maxBytes: 100, dir: s.dir }) as unknown as TempFile],
+  ];
+  it.each(makers)('%s: a write, then its own write stream, then a flush', async (_n, make) => {
+    const f = make();
+    try {
+      f.writeSync(Buffer.alloc(50, 'a'));
+      const ws = f.createWriteStream();
+      f.writeSync(Buffer.alloc(40, 'b')); // 90: within the cap
+      // the stream writes at its own position (50, where it was made): 50..100, within the cap
+      const err = await new Promise<unknown>((resolve) => {
+        ws.on('error', resolve);
+        ws.on('finish', () => resolve(null));
+        ws.end(Buffer.alloc(50, 'c'));
+      });
+      expect(err).toBe(null);
+      f.flushSync(); // nothing left to land past the end
+      expect(f.statSync().size).toBe(100);
+      f.seekSync(0);
+      expect(f.readSync().toString()).toBe('a'.repeat(50) + 'c'.repeat(50));
+    } finally {
+      f.closeSync();
+    }
+  });
+  it('two appending objects on one file (reopen keeps the cap)', () => {
+    const f = tempfile.TemporaryFileSync({ mode: 'a+b', maxBytes: 100, dir: s.dir });
+    const g = f.reopenSync();
+    try {
+      f.writeSync(Buffer.alloc(60, 'a'));
+      expect(() => g.writeSync(Buffer.alloc(60, 'b'))).toThrow(expect.objectContaining({ code: 'EFBIG' }));
+      f.flushSync();
+      g.flushSync();
+      expect(f.statSync().size).toBe(60);
+    } finally {
+      g.closeSync();
+      f.closeSync();
+    }
+  });
+});

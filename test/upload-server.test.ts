@@ -107,6 +107,27 @@ describe('examples/upload-server.mjs', () => {
     sc.remove();
   });
 
+  // Fourth outside review: 17 parts (one more than maxFiles) got no answer, and the 16 files
+  // already rolled over stayed open for as long as the client kept the connection.
+  it('more file parts than maxFiles (16): 413, and the files already made are closed at once', async () => {
+    const fd0 = hasProc ? fdCount(pid) : 0;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    // small parts, sent in one write: busboy has ended every part stream before it sees the 17th
+    const parts = Array.from({ length: 17 }, (_, i) => randomBytes(2048 + i));
+    const a = await Promise.race([upload(port, agent, parts), sleep(10_000).then(() => ({ status: -2, body: 'no answer in 10 s' }))]);
+    expect(a.status, a.body).toBe(413);
+    expect(JSON.parse(a.body).error).toMatch(/more than 16 file parts/);
+    // the connection is still open (keep-alive): the files must be closed without waiting for it
+    let fd1 = hasProc ? fdCount(pid) : 0;
+    for (let t = 0; hasProc && fd1 > fd0 + 1 && t < 20; t++) {
+      await sleep(50);
+      fd1 = fdCount(pid);
+    }
+    if (hasProc) expect(fd1).toBeLessThanOrEqual(fd0 + 1); // + the client's socket at most
+    expect(fs.readdirSync(sc.dir)).toEqual([]);
+    agent.destroy();
+  });
+
   it('200 uploads, 20 cut mid-body, 10 over the cap: right hashes and sizes, 413, nothing left behind', async () => {
     const fd0 = hasProc ? fdCount(pid) : 0;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });

@@ -174,3 +174,67 @@ describe.runIf(linuxExtras)('a sealed memory file', () => {
     }
   });
 });
+
+// Fourth outside review. Another holder of the descriptor (a child that produced the contents)
+// may add some seals itself before seal(): with F_SEAL_WRITE alone, seal() used to skip adding
+// the others, said sealed, and the child truncated the checked script afterwards.
+describe.runIf(linuxExtras && hasPython)('seal() when another holder added some seals first', () => {
+  /** A child given the descriptor as fd 3 adds `seals` (a Python expression over fcntl's names). */
+  function childAdds(f: TempFile, seals: string): void {
+    const r = spawnSync('python3', ['-c', `import fcntl\nfcntl.fcntl(3, fcntl.F_ADD_SEALS, ${seals})`], { stdio: ['ignore', 'inherit', 'inherit', f.fd] });
+    expect(r.status).toBe(0);
+  }
+  const sealsOf = (f: TempFile) =>
+    Number(spawnSync('python3', ['-c', 'import fcntl\nprint(fcntl.fcntl(3, fcntl.F_GET_SEALS))'], { stdio: ['ignore', 'pipe', 'inherit', f.fd], encoding: 'utf8' }).stdout.trim());
+
+  it('F_SEAL_WRITE only: sealed is false until seal() adds the rest; then nobody can truncate or grow it', async () => {
+    for (const sync of [true, false]) {
+      const f = tempfile.TemporaryFileSync({ memory: true });
+      try {
+        f.writeSync(CONTENT);
+        childAdds(f, 'fcntl.F_SEAL_WRITE');
+        expect(f.sealed).toBe(false); // WRITE alone does not freeze the contents
+        if (sync) f.sealSync();
+        else await f.seal();
+        expect(f.sealed).toBe(true);
+        expect(sealsOf(f)).toBe(0xf); // SEAL|SHRINK|GROW|WRITE
+        const r = spawnSync('python3', ['-c', 'import os\nfor n in (5, 1000):\n  try:\n    os.ftruncate(3, n); print("changed")\n  except PermissionError:\n    print("refused")'], {
+          stdio: ['ignore', 'pipe', 'inherit', f.fd],
+          encoding: 'utf8',
+        });
+        expect(r.stdout.trim().split('\n')).toEqual(['refused', 'refused']);
+        intact(f);
+      } finally {
+        f.closeSync();
+      }
+    }
+  });
+
+  it('F_SEAL_SEAL without the others: seal() fails with EPERM and sealed stays false', async () => {
+    const f = tempfile.TemporaryFileSync({ memory: true });
+    try {
+      f.writeSync(CONTENT);
+      childAdds(f, 'fcntl.F_SEAL_SEAL');
+      expect(() => f.sealSync()).toThrow(expect.objectContaining({ code: 'EPERM', syscall: 'fcntl' }));
+      await expect(f.seal()).rejects.toMatchObject({ code: 'EPERM', syscall: 'fcntl' });
+      expect(f.sealed).toBe(false);
+    } finally {
+      f.closeSync();
+    }
+  });
+
+  it('sealed through another object on the same file: a write here fails at once, with nothing reported written', () => {
+    const f = tempfile.TemporaryFileSync({ memory: true });
+    try {
+      f.writeSync(CONTENT);
+      childAdds(f, 'fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL');
+      const pos = f.tellSync();
+      expect(errnoOf(() => f.writeSync(Buffer.from('more')))).toBe('EPERM');
+      expect(f.tellSync()).toBe(pos);
+      expect(f.sealed).toBe(true);
+      intact(f);
+    } finally {
+      f.closeSync();
+    }
+  });
+});
