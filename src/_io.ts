@@ -193,29 +193,73 @@ export function fdBackend(fd: number, fsOpened = false): Backend {
   return new FdBackend(fd, fsOpened);
 }
 
-/** A file in memory: the same operations, no system call. */
+/** The chunk size of a file in memory past its first chunk. */
+const CHUNK = 64 * 1024;
+
+/**
+ * A file in memory: the same operations, no system call. Up to 64 KiB it is one buffer that
+ * doubles; past that, a list of 64 KiB chunks: growing copies nothing, a file holds at most 64 KiB
+ * it does not use, and chunks of one size are what the allocator hands out again to the next file
+ * (a server spooling many uploads at once kept twice its live data in the doubling buffers and
+ * their garbage: bench/upload-soak.mjs). Invariant: with more than one chunk, every chunk is
+ * exactly CHUNK bytes, so byte `pos` is in chunk `pos / CHUNK` in both shapes.
+ *
+ * Chunks are not zero-filled and not from Node's shared pool: no byte at or past `size` is ever
+ * read (pread stops at size, views() ends there), and every way of growing the file (a write past
+ * the end, ftruncate) zero-fills the gap first.
+ */
 export class MemoryBackend implements Backend {
-  data: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
   size = 0;
 
-  // Not zero-filled, and not from Node's shared pool: no byte at or past `size` is ever read
-  // (pread stops at size, contents() ends there) and every way of growing the file (a write
-  // past the end, ftruncate) zero-fills the gap first. Zero-filling each doubling cost the
-  // upload example a measurable share of its time (bench/upload-soak.mjs).
+  #capacity(): number {
+    const n = this.#chunks.length;
+    return n === 0 ? 0 : n === 1 ? this.#chunks[0]!.length : n * CHUNK;
+  }
+
   #reserve(n: number): void {
-    if (n <= this.data.length) return;
-    const next = Buffer.allocUnsafeSlow(Math.max(n, this.data.length * 2, 256));
-    this.data.copy(next, 0, 0, this.size);
-    this.data = next;
+    const have = this.#capacity();
+    if (n <= have) return;
+    const c = this.#chunks;
+    if (c.length <= 1 && n <= CHUNK) {
+      const next = Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(n, have * 2, 256)));
+      if (c.length === 1) c[0]!.copy(next, 0, 0, this.size);
+      c[0] = next;
+      return;
+    }
+    if (c.length === 1 && c[0]!.length < CHUNK) {
+      const first = Buffer.allocUnsafeSlow(CHUNK);
+      c[0]!.copy(first, 0, 0, this.size);
+      c[0] = first;
+    }
+    while (c.length * CHUNK < n) c.push(Buffer.allocUnsafeSlow(CHUNK));
+  }
+
+  /** Copies `len` bytes between the file at `pos` and `buf` at `off`, chunk by chunk. */
+  #each(pos: number, len: number, f: (chunk: Buffer, at: number, n: number, done: number) => void): void {
+    let done = 0;
+    while (done < len) {
+      const p = pos + done;
+      const i = Math.floor(p / CHUNK);
+      const at = p - i * CHUNK;
+      const chunk = this.#chunks[i]!;
+      const n = Math.min(len - done, chunk.length - at);
+      f(chunk, at, n, done);
+      done += n;
+    }
+  }
+
+  #zero(from: number, to: number): void {
+    if (to > from) this.#each(from, to - from, (chunk, at, n) => chunk.fill(0, at, at + n));
   }
 
   sync(o: Op): number {
     switch (o.op) {
       case 'pread': {
         if (o.pos >= this.size) return 0;
-        const n = Math.min(o.len, this.size - o.pos);
-        this.data.copy(o.buf, o.off, o.pos, o.pos + n);
-        return n;
+        const len = Math.min(o.len, this.size - o.pos);
+        this.#each(o.pos, len, (chunk, at, n, done) => chunk.copy(o.buf, o.off + done, at, at + n));
+        return len;
       }
       case 'pwrite':
         this.writeAt(o.off === 0 && o.len === o.buf.length ? o.buf : o.buf.subarray(o.off, o.off + o.len), o.pos);
@@ -225,7 +269,10 @@ export class MemoryBackend implements Backend {
       case 'ftruncate':
         if (o.len > this.size) {
           this.#reserve(o.len);
-          this.data.fill(0, this.size, o.len);
+          this.#zero(this.size, o.len);
+        } else if (this.#chunks.length > 1) {
+          // shrunk: the chunks wholly past the end are given back (at least one is kept)
+          this.#chunks.length = Math.max(1, Math.ceil(o.len / CHUNK));
         }
         this.size = o.len;
         return 0;
@@ -250,14 +297,22 @@ export class MemoryBackend implements Backend {
     if (b.length === 0) return; // like pwrite of nothing: the file does not grow to pos
     const end = pos + b.length;
     this.#reserve(end);
-    if (pos > this.size) this.data.fill(0, this.size, pos);
-    this.data.set(b, pos);
+    if (pos > this.size) this.#zero(this.size, pos);
+    this.#each(pos, b.length, (chunk, at, n, done) => chunk.set(b.subarray(done, done + n), at));
     if (end > this.size) this.size = end;
   }
 
-  /** The contents (a view, not a copy). */
-  contents(): Buffer {
-    return this.data.subarray(0, this.size);
+  /** The contents, as views of the chunks in order (not copies). */
+  views(): Buffer[] {
+    const out: Buffer[] = [];
+    if (this.size > 0) this.#each(0, this.size, (chunk, at, n) => out.push(chunk.subarray(at, at + n)));
+    return out;
+  }
+
+  /** Lets go of the memory (the file moved to disk). */
+  release(): void {
+    this.#chunks = [];
+    this.size = 0;
   }
 }
 

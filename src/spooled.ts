@@ -40,13 +40,17 @@ function spiller(spool: Spool, mem: MemoryBackend, argsNow: () => UnnamedArgs, c
     st.io = fdBackend(fd);
     st.spill = null;
     st.cap = cap;
+    mem.release(); // on disk now: the memory is given back at once, not when the object goes
   };
   return {
     sync(): void {
       const fd = native.createSync(...argsNow());
       try {
-        const data = mem.contents();
-        for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, off);
+        let pos = 0;
+        for (const data of mem.views()) {
+          for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, pos + off);
+          pos += data.length;
+        }
       } catch (e) {
         closeNativeFdSync(fd);
         throw e;
@@ -56,11 +60,15 @@ function spiller(spool: Spool, mem: MemoryBackend, argsNow: () => UnnamedArgs, c
     async async(): Promise<void> {
       const fd = await native.create(...argsNow());
       try {
-        const data = mem.contents();
-        for (let off = 0; off < data.length; ) {
-          off += await new Promise<number>((resolve, reject) =>
-            fs.write(fd, data, off, data.length - off, off, (err, n) => (err ? reject(err) : resolve(n))),
-          );
+        let pos = 0;
+        for (const data of mem.views()) {
+          for (let off = 0; off < data.length; ) {
+            const at = pos + off;
+            off += await new Promise<number>((resolve, reject) =>
+              fs.write(fd, data, off, data.length - off, at, (err, n) => (err ? reject(err) : resolve(n))),
+            );
+          }
+          pos += data.length;
         }
       } catch (e) {
         await new Promise<void>((resolve) => closeNativeFd(fd, () => resolve()));
