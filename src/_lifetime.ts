@@ -54,11 +54,12 @@ function cleanupAll(reason: ExitReason): void {
   }
 }
 
-function warnAtExit(e: unknown): void {
+/** @internal Says that a cleanup at exit failed; `who` names the entry point (securetemp/tmp). */
+export function warnAtExit(e: unknown, who = 'securetemp'): void {
   // At exit there is no caller left to throw to: say what was left behind. Written at
   // once: process.emitWarning prints on a later tick, which never comes at exit.
   try {
-    fs.writeSync(2, `(node:${process.pid}) CleanupWarning: securetemp: cleanup at exit failed: ${(e as Error).message}\n`);
+    fs.writeSync(2, `(node:${process.pid}) CleanupWarning: ${who}: cleanup at exit failed: ${(e as Error).message}\n`);
   } catch {
     // stderr is gone (closed or a broken pipe): there is nowhere left to say it
   }

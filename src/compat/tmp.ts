@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { native, KIND_DIR, KIND_FILE } from '../_binding';
 import { invalidArgType, systemError } from '../_errors';
 import { joinPath } from '../_options';
-import { EXIT_EMPTY_DIR, EXIT_FILE, EXIT_TREE, removeTree, removeTreeSync, track, unlinkIfSame, type Removable } from '../_lifetime';
+import { EXIT_EMPTY_DIR, EXIT_FILE, EXIT_TREE, removeTree, removeTreeSync, track, unlinkIfSame, warnAtExit, type Removable } from '../_lifetime';
 import { outsideOnOpen, parse, place, placeSync, splitArgs, tmpdirSync, type Parsed, type Place } from './_tmp-options';
 import type * as types from './_types';
 import { closeNativeFdAsync, closeNativeFdSync } from '../_close';
@@ -39,8 +39,7 @@ const atExit: Removable = {
         e.removeSync();
       } catch (err) {
         if (EXPECTED_AT_EXIT.has((err as NodeJS.ErrnoException).code ?? '')) continue;
-        // process.emitWarning would print on a later tick, which never comes at exit
-        fs.writeSync(2, `(node:${process.pid}) CleanupWarning: securetemp/tmp: cleanup at exit failed: ${(err as Error).message}\n`);
+        warnAtExit(err, 'securetemp/tmp');
       }
     }
   },
