@@ -1597,7 +1597,15 @@ int st_memfd_create(void) {
 #if defined(ST_HAVE_MEMFD)
   // A fixed name: it shows in /proc/PID/fd as "memfd:securetemp (deleted)", so no user data.
   int fd = memfd_create("securetemp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  return fd >= 0 ? fd : -errno;
+  if (fd < 0) return -errno;
+  // The kernel makes a memfd 0777, umask or not: another user handed a read-only descriptor
+  // could open /proc/PID/fd/N for writing (fifth outside review). 0600, as every other file.
+  if (fchmod(fd, S_IRUSR | S_IWUSR) < 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
 #else
   return -ENOSYS;
 #endif

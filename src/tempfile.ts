@@ -152,7 +152,11 @@ function* preadIo(n: number, pos: number): Io<Buffer> {
     if (r === 0) break;
     got += r;
   }
-  return got === n ? out : out.subarray(0, got);
+  if (got === n) return out;
+  // A short read (the end of the file): the unused tail is zeroed, so that the returned view's
+  // backing store carries nothing this process freed earlier (fifth outside review).
+  out.fill(0, got);
+  return out.subarray(0, got);
 }
 
 function* readAllIo(pos: number): Io<Buffer> {
@@ -1336,7 +1340,9 @@ export class TempFile {
   *#peekIo(s: FileState, size: number, move: boolean): Io<Buffer> {
     const b = Buffer.allocUnsafe(size);
     const n = yield* this.#onePreadIo(s, b, move);
-    return n === size ? b : b.subarray(0, n);
+    if (n === size) return b;
+    b.fill(0, n); // as in preadIo: nothing stale behind the view
+    return b.subarray(0, n);
   }
 
   #peekSize(size: unknown): number {

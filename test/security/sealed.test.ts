@@ -238,3 +238,34 @@ describe.runIf(linuxExtras && hasPython)('seal() when another holder added some 
     }
   });
 });
+
+// Fifth outside review: the kernel makes a memfd 0777 whatever the umask, so another user handed a
+// read-only descriptor could open /proc/<pid>/fd/N for writing and change the contents before the
+// check. Memory files are 0600 like every other file.
+describe.runIf(linuxExtras)('a memory file is 0600', () => {
+  it('its mode is 0600, whatever the umask', () => {
+    const f = tempfile.TemporaryFileSync({ memory: true });
+    try {
+      expect(fs.fstatSync(f.fd).mode & 0o7777).toBe(0o600);
+    } finally {
+      f.closeSync();
+    }
+  });
+  it.runIf(process.getuid?.() === 0)('another uid given a read-only descriptor cannot reopen it for writing', () => {
+    const f = tempfile.TemporaryFileSync({ memory: true });
+    const ro = fs.openSync(`/proc/self/fd/${f.fd}`, 'r');
+    try {
+      f.writeSync(CONTENT);
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sh', '-c', 'printf EVIL 1<>/proc/self/fd/3 && echo changed || echo refused'],
+        { stdio: ['ignore', 'pipe', 'pipe', ro], encoding: 'utf8' },
+      );
+      expect(r.stdout.trim()).toBe('refused');
+      intact(f);
+    } finally {
+      fs.closeSync(ro);
+      f.closeSync();
+    }
+  });
+});
