@@ -8,7 +8,7 @@ import { checkOptionsObject, resolveNameOptions } from './_options';
 import { fileClosed, invalidArgType, invalidArgValue } from './_errors';
 import { fileArgs, nativeArgs, FILE_KEYS, type TemporaryFileOptions } from './create';
 import { fdBackend, MemoryBackend, type Spiller } from './_io';
-import { TempFile, type FileState, type TempFileInit } from './tempfile';
+import { TempFile, writeBufferCap, type FileState, type TempFileInit } from './tempfile';
 import { closeNativeFd, closeNativeFdSync } from './_close';
 
 export interface SpooledTemporaryFileOptions extends TemporaryFileOptions {
@@ -122,8 +122,7 @@ export function SpooledTemporaryFile(options?: SpooledTemporaryFileOptions): Spo
   }
   const f = fileArgs(o);
   const mem = new MemoryBackend();
-  // After rollover: buffered as asked, except in append mode under a cap (see TempFile's cap).
-  const cap = f.bufsize === 0 || (f.info.append && (f.maxBytes ?? Infinity) !== Infinity) ? 0 : f.bufsize > 1 ? f.bufsize : -1;
+  const cap = writeBufferCap(f.bufsize, f.info.append, f.maxBytes); // after rollover
   const spool: Spool = { s: null, rolled: false };
   // The options were checked above (fileArgs resolved them once); at rollover they are resolved
   // again, so a default directory or prefix is the one in force then.

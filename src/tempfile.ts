@@ -376,6 +376,16 @@ function tooLarge(s: FileState, size: number): NodeJS.ErrnoException {
   return e;
 }
 
+/**
+ * The write buffer's capacity for a file on disk (FileState.cap): 0 unbuffered (bufsize 0, or
+ * append mode under a cap: see the constructor), -1 the default, else bufsize. A spooled file
+ * takes it at rollover.
+ */
+export function writeBufferCap(bufsize: number, append: boolean, maxBytes: number | undefined): number {
+  if (bufsize === 0 || (append && (maxBytes ?? Infinity) !== Infinity)) return 0;
+  return bufsize > 1 ? bufsize : -1;
+}
+
 const finalizer = new FinalizationRegistry<FileState>((s) => {
   if (s.closed) return;
   const what = s.path ?? (s.fd >= 0 ? `<fd ${s.fd}>` : '<in memory>');
@@ -510,14 +520,7 @@ export class TempFile {
       // outside review); in append mode under a cap, the end of file a buffered write was checked
       // against may have moved by the time it is flushed (same review: 140 bytes under a cap of
       // 100), so each write is checked against the size it lands at.
-      cap:
-        init.spill || init.memory || (init.info.append && (init.maxBytes ?? Infinity) !== Infinity)
-          ? 0
-          : init.bufsize === 0
-            ? 0
-            : init.bufsize > 1
-              ? init.bufsize
-              : -1,
+      cap: init.spill || init.memory ? 0 : writeBufferCap(init.bufsize, init.info.append, init.maxBytes),
       blen: 0,
       bstart: 0,
       pos: 0,
