@@ -118,13 +118,15 @@ async function handleUpload(req, res, o) {
     let size = 0;
     // what arrives while a write is running is written next, in one call (writev)
     const sink = new Writable({
-      highWaterMark: 256 * 1024,
+      highWaterMark: 64 * 1024,
       writev(chunks, callback) {
-        const data = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
-        f.write(data).then(() => {
+        const data = chunks.map((c) => c.chunk);
+        f.writelines(data).then(() => {
           // past maxBytes the write fails with EFBIG and nothing past the cap is written
-          hash.update(data);
-          size += data.length;
+          for (const d of data) {
+            hash.update(d);
+            size += d.length;
+          }
           callback();
         }, callback);
       },

@@ -371,6 +371,24 @@ Napi::Value CloseSync(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- memory for files in memory ----------------------------------------------------------
+
+// pagesAlloc(n): a Buffer of n bytes of memory from the system (st_pages_alloc), given back to
+// the system when the garbage collector frees the Buffer (never while a view of it is alive).
+Napi::Value PagesAlloc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = static_cast<size_t>(Int(info, 0));
+  void* p = n > 0 ? st_pages_alloc(n) : nullptr;
+  if (p == nullptr) {
+    MakeError(env, UV_ENOMEM, "mmap", "").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Buffer<uint8_t>::New(
+      env, static_cast<uint8_t*>(p), n,
+      [](Napi::Env, uint8_t* data, void* hint) { st_pages_free(data, reinterpret_cast<uintptr_t>(hint)); },
+      reinterpret_cast<void*>(static_cast<uintptr_t>(n)));
+}
+
 // ---- memory-only files ---------------------------------------------------------------
 // memfd_create and fcntl touch no storage and do not block: sync only, from both JS forms.
 
@@ -741,6 +759,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reopenAtSync", Napi::Function::New(env, ReopenAtSync, "reopenAtSync"));
   exports.Set("removeTreeAtSync", Napi::Function::New(env, RemoveTreeAtSync, "removeTreeAtSync"));
   exports.Set("removeTreeAt", Napi::Function::New(env, RemoveTreeAt, "removeTreeAt"));
+  exports.Set("pagesAlloc", Napi::Function::New(env, PagesAlloc, "pagesAlloc"));
   exports.Set("memfdCreateSync", Napi::Function::New(env, MemfdCreateSync, "memfdCreateSync"));
   exports.Set("memfdSealSync", Napi::Function::New(env, MemfdSealSync, "memfdSealSync"));
   exports.Set("memfdSealsSync", Napi::Function::New(env, MemfdSealsSync, "memfdSealsSync"));

@@ -178,6 +178,12 @@ int st_memfd_seal(int fd);
 // The seals on a memory file (F_GET_SEALS; 0 for none), or a negative error code.
 int st_memfd_seals(int fd);
 
+// n bytes of private, anonymous, zero-filled memory from the system (mmap; VirtualAlloc on
+// Windows), not from the C heap: freeing it gives it back to the system at once, whatever else
+// the heap holds. For the pooled buffers of files in memory. nullptr when there is none.
+void* st_pages_alloc(size_t n);
+void st_pages_free(void* p, size_t n);
+
 // The platform's name for a failed call, for messages (strerror-like).
 const char* st_strerror(int err);
 

@@ -1632,3 +1632,16 @@ int st_memfd_seals(int fd) {
   return -ENOSYS;
 #endif
 }
+
+// ---- memory for files in memory --------------------------------------------------------
+
+#include <sys/mman.h>
+
+void* st_pages_alloc(size_t n) {
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void st_pages_free(void* p, size_t n) {
+  munmap(p, n);
+}

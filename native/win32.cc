@@ -364,6 +364,14 @@ int st_memfd_create(void) { return UV_ENOSYS; }
 int st_memfd_seal(int) { return UV_ENOSYS; }
 int st_memfd_seals(int) { return UV_ENOSYS; }
 
+void* st_pages_alloc(size_t n) {
+  return VirtualAlloc(nullptr, n, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+}
+
+void st_pages_free(void* p, size_t) {
+  VirtualFree(p, 0, MEM_RELEASE);
+}
+
 // st_create_req::beneath: the directory to open, `dir` below the root.
 static std::string create_dir_path(const st_create_req& req) {
   if (req.beneath.empty()) return req.dir;

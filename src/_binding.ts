@@ -157,6 +157,8 @@ export interface Native {
   /** False where commit/abort leave the fd open for JavaScript to close (Windows). */
   readonly ATOMIC_CLOSES_FD: boolean;
   tmpfileKnownUnsupported(): boolean;
+  /** n bytes of memory from the system (mmap, VirtualAlloc), given back when the Buffer is collected. */
+  pagesAlloc(n: number): Buffer;
   /** memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING): a descriptor; ENOSYS where unsupported. */
   memfdCreateSync(): number;
   /** F_ADD_SEALS F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE|F_SEAL_SEAL (syscall 'fcntl'). */

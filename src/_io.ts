@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { fileClosed } from './_errors';
 import { closeNativeFd, closeNativeFdSync } from './_close';
+import { addonNow } from './_binding';
 
 export type Op =
   | { op: 'pread'; buf: Uint8Array; off: number; len: number; pos: number }
@@ -68,6 +69,11 @@ export class FdBackend implements Backend {
   }
 
   /** The descriptor for one call in flight; release() when it has completed. */
+  /** No system call on the descriptor is in flight. */
+  get idle(): boolean {
+    return this.#users === 0;
+  }
+
   acquire(): number {
     if (this.#closing) throw fileClosed();
     this.#users++;
@@ -195,14 +201,79 @@ export function fdBackend(fd: number, fsOpened = false): Backend {
 
 /** The chunk size of a file in memory past its first chunk. */
 const CHUNK = 64 * 1024;
+/** A first chunk up to this size is its own allocation, doubling; past it, a pooled chunk. */
+const SMALL = 4 * 1024;
+/** How many free chunks the pool keeps (1 MiB): more are left to the garbage collector. */
+const POOL_MAX = 16;
 
 /**
- * A file in memory: the same operations, no system call. Up to 64 KiB it is one buffer that
- * doubles; past that, a list of 64 KiB chunks: growing copies nothing, a file holds at most 64 KiB
- * it does not use, and chunks of one size are what the allocator hands out again to the next file
- * (a server spooling many uploads at once kept twice its live data in the doubling buffers and
- * their garbage: bench/upload-soak.mjs). Invariant: with more than one chunk, every chunk is
- * exactly CHUNK bytes, so byte `pos` is in chunk `pos / CHUNK` in both shapes.
+ * Free CHUNK-sized buffers, shared by the files in memory of this thread (each worker has its
+ * own module, so its own pool). A server spooling uploads allocated a megabyte of chunks per
+ * upload that only the garbage collector gave back, and V8 collects when some 64 MiB of such
+ * memory has piled up: glibc kept that high-water mark, fragmented, long after
+ * (bench/upload-soak.mjs). A chunk goes back only when nothing else can hold it: never while a
+ * rollover is writing from it (MemoryBackend.views), and no chunk or view of one is ever handed
+ * to a caller (reads copy out, writes copy in). A chunk taken from the pool holds another
+ * file's old bytes, as memory from Buffer.allocUnsafeSlow may: the MemoryBackend invariant
+ * below (no byte at or past `size` is read; every gap is zero-filled) is what keeps them unseen.
+ */
+const pool: Buffer[] = [];
+
+/** The size of the buffers the pool holds: a chunk, and a file's default write buffer. */
+export const POOLED_SIZE = CHUNK;
+
+/**
+ * Where new chunks come from: pages of their own from the addon (mmap, VirtualAlloc), so that a
+ * chunk the pool does not keep goes back to the system when it is collected, instead of staying
+ * in the C heap's free lists between live allocations; Buffer.allocUnsafeSlow where the addon
+ * cannot (it is not built, or a runtime without external buffers: Electron).
+ */
+let pages: ((n: number) => Buffer) | null | undefined;
+
+function newChunk(): Buffer {
+  if (pages === undefined) {
+    try {
+      const addon = addonNow();
+      pages = typeof addon.pagesAlloc === 'function' ? (n) => addon.pagesAlloc(n) : null;
+      pages?.(CHUNK); // once: a runtime without external buffers throws here
+    } catch {
+      pages = null;
+    }
+  }
+  if (pages !== null) {
+    try {
+      return pages(CHUNK);
+    } catch {
+      // out of address space for a mapping: the C heap may still have room
+    }
+  }
+  return Buffer.allocUnsafeSlow(CHUNK);
+}
+
+/** A buffer of POOLED_SIZE bytes, not zero-filled, that nothing else holds. */
+export function takeChunk(): Buffer {
+  return pool.pop() ?? newChunk();
+}
+
+/** Gives back buffers from takeChunk that nothing holds or will use again. */
+export function giveChunks(chunks: Buffer[]): void {
+  for (const c of chunks) {
+    if (pool.length >= POOL_MAX) return;
+    if (c.length === CHUNK && c.byteOffset === 0 && c.buffer.byteLength === CHUNK) pool.push(c);
+  }
+}
+
+/** For tests: how many free chunks the pool holds. */
+export function memoryPoolSize(): number {
+  return pool.length;
+}
+
+/**
+ * A file in memory: the same operations, no system call. Up to 4 KiB it is one buffer that
+ * doubles; past that, a list of 64 KiB chunks from a pool (above): growing copies nothing, a file
+ * holds at most 64 KiB it does not use, and the chunks of a file that is closed, rolled over or
+ * truncated go back to the pool for the next file. Invariant: with more than one chunk, every
+ * chunk is exactly CHUNK bytes, so byte `pos` is in chunk `pos / CHUNK` in both shapes.
  *
  * Chunks are not zero-filled and not from Node's shared pool: no byte at or past `size` is ever
  * read (pread stops at size, views() ends there), and every way of growing the file (a write past
@@ -210,6 +281,8 @@ const CHUNK = 64 * 1024;
  */
 export class MemoryBackend implements Backend {
   #chunks: Buffer[] = [];
+  /** Rollovers writing from views() of the chunks now: none may go back to the pool. */
+  #lent = 0;
   size = 0;
 
   #capacity(): number {
@@ -221,18 +294,18 @@ export class MemoryBackend implements Backend {
     const have = this.#capacity();
     if (n <= have) return;
     const c = this.#chunks;
-    if (c.length <= 1 && n <= CHUNK) {
-      const next = Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(n, have * 2, 256)));
+    if (c.length <= 1 && n <= SMALL) {
+      const next = Buffer.allocUnsafeSlow(Math.min(SMALL, Math.max(n, have * 2, 256)));
       if (c.length === 1) c[0]!.copy(next, 0, 0, this.size);
       c[0] = next;
       return;
     }
     if (c.length === 1 && c[0]!.length < CHUNK) {
-      const first = Buffer.allocUnsafeSlow(CHUNK);
+      const first = takeChunk();
       c[0]!.copy(first, 0, 0, this.size);
       c[0] = first;
     }
-    while (c.length * CHUNK < n) c.push(Buffer.allocUnsafeSlow(CHUNK));
+    while (c.length * CHUNK < n) c.push(takeChunk());
   }
 
   /** Copies `len` bytes between the file at `pos` and `buf` at `off`, chunk by chunk. */
@@ -272,7 +345,9 @@ export class MemoryBackend implements Backend {
           this.#zero(this.size, o.len);
         } else if (this.#chunks.length > 1) {
           // shrunk: the chunks wholly past the end are given back (at least one is kept)
-          this.#chunks.length = Math.max(1, Math.ceil(o.len / CHUNK));
+          const keep = Math.max(1, Math.ceil(o.len / CHUNK));
+          const gone = this.#chunks.splice(keep);
+          if (this.#lent === 0) giveChunks(gone);
         }
         this.size = o.len;
         return 0;
@@ -302,17 +377,31 @@ export class MemoryBackend implements Backend {
     if (end > this.size) this.size = end;
   }
 
-  /** The contents, as views of the chunks in order (not copies). */
+  /**
+   * The contents, as views of the chunks in order (not copies), for a rollover to write out; it
+   * calls {@link MemoryBackend.unlend} when no write from them is in flight any more.
+   */
   views(): Buffer[] {
     const out: Buffer[] = [];
     if (this.size > 0) this.#each(0, this.size, (chunk, at, n) => out.push(chunk.subarray(at, at + n)));
+    this.#lent++;
     return out;
   }
 
-  /** Lets go of the memory (the file moved to disk). */
+  /** The views of one views() call are no longer used. */
+  unlend(): void {
+    this.#lent--;
+  }
+
+  /**
+   * Lets go of the memory (the file moved to disk, or was closed); the chunks go back to the
+   * pool unless a rollover still writes from them (then the garbage collector has them).
+   */
   release(): void {
+    const chunks = this.#chunks;
     this.#chunks = [];
     this.size = 0;
+    if (this.#lent === 0) giveChunks(chunks);
   }
 }
 

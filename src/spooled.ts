@@ -45,23 +45,28 @@ function spiller(spool: Spool, mem: MemoryBackend, argsNow: () => UnnamedArgs, c
   return {
     sync(): void {
       const fd = native.createSync(...argsNow());
+      const views = mem.views();
       try {
         let pos = 0;
-        for (const data of mem.views()) {
+        for (const data of views) {
           for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, pos + off);
           pos += data.length;
         }
       } catch (e) {
         closeNativeFdSync(fd);
         throw e;
+      } finally {
+        mem.unlend();
       }
       done(fd);
     },
     async async(): Promise<void> {
       const fd = await native.create(...argsNow());
+      // each write is awaited: when the loop is left, none is in flight (see views())
+      const views = mem.views();
       try {
         let pos = 0;
-        for (const data of mem.views()) {
+        for (const data of views) {
           for (let off = 0; off < data.length; ) {
             const at = pos + off;
             off += await new Promise<number>((resolve, reject) =>
@@ -73,6 +78,8 @@ function spiller(spool: Spool, mem: MemoryBackend, argsNow: () => UnnamedArgs, c
       } catch (e) {
         await new Promise<void>((resolve) => closeNativeFd(fd, () => resolve()));
         throw e;
+      } finally {
+        mem.unlend();
       }
       done(fd);
     },

@@ -8,7 +8,7 @@ import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { fileClosed, invalidArgType, invalidArgValue, systemError, unsupported, type CodedError } from './_errors';
-import { FdBackend, fdBackend, MemoryBackend, runAsync, runSync, type Backend, type Io, type Spiller } from './_io';
+import { FdBackend, fdBackend, giveChunks, MemoryBackend, POOLED_SIZE, runAsync, runSync, takeChunk, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
 import { releaseDir, track, untrack, type DirRef, type ExitReason, type Removable } from './_lifetime';
@@ -414,8 +414,12 @@ function detach(s: FileState): number {
   s.inWorker = null;
   s.closed = true;
   s.fd = -1;
+  // The write buffer goes back to the pool only when no write from it can be in flight (an
+  // async flush holds the descriptor until it is done).
+  if (s.buf !== null && s.io instanceof FdBackend && s.io.idle) giveChunks([s.buf]);
   s.buf = null;
   s.spill = null;
+  if (s.io instanceof MemoryBackend) s.io.release(); // a spooled file's chunks, to the pool
   releaseDir(s);
   return fd;
 }
@@ -683,7 +687,7 @@ export class TempFile {
       if (s.cap < 0) {
         s.cap = Math.max(fs.fstatSync(s.fd).blksize || 0, MIN_DEFAULT_BUFFER);
       }
-      s.buf = Buffer.allocUnsafe(s.cap);
+      s.buf = s.cap === POOLED_SIZE ? takeChunk() : Buffer.allocUnsafe(s.cap);
       if (s.path !== null) {
         // What a named file still holds in its buffer reaches the disk at exit, as in Python.
         s.atExit = { removeAtExit: () => s.blen > 0 && !s.closed && runSync(s, flushIo(s)) };
