@@ -202,17 +202,21 @@ function memfd(memory: MemoryChoice): number | null {
   }
 }
 
-/** The seed's positional form (mode, bufsize, suffix) or an options object. */
-function temporaryFileArgs(a: unknown[]): FileArgs & { memory: MemoryChoice } {
+/**
+ * The seed's positional form (mode, bufsize, suffix) or an options object. Two values, not one
+ * object spread from fileArgs' (`{...fileArgs(o), memory}`): that copy cost more than the rest of
+ * the JavaScript of a TemporaryFileSync() together (a slow-path map transition per call).
+ */
+function temporaryFileArgs(a: unknown[]): [FileArgs, MemoryChoice] {
   if (a.length === 1 && typeof a[0] === 'object' && a[0] !== null) {
     const o = checkOptionsObject('options', a[0], TEMPORARY_FILE_KEYS);
     const memory = parseMemory(o.memory);
-    return { ...fileArgs(o), memory };
+    return [fileArgs(o), memory];
   }
   if (a.length > 3) throw invalidArgType('arguments', 'at most (mode, bufsize, suffix) or one options object', a);
   const o: Record<string, unknown> = { mode: a[0], bufsize: a[1], suffix: a[2] };
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return { ...fileArgs(o), memory: false };
+  return [fileArgs(o), false];
 }
 
 export function makeFile(f: FileArgs, fd: number, path: string | null, memory = false): TempFile {
@@ -227,8 +231,8 @@ export function makeFile(f: FileArgs, fd: number, path: string | null, memory = 
 export function TemporaryFileSync(options?: TemporaryFileMemoryOptions): TempFile;
 export function TemporaryFileSync(mode?: string, bufsize?: number, suffix?: string): TempFile;
 export function TemporaryFileSync(...a: unknown[]): TempFile {
-  const f = temporaryFileArgs(a);
-  const m = memfd(f.memory);
+  const [f, memory] = temporaryFileArgs(a);
+  const m = memfd(memory);
   if (m !== null) return makeFile(f, m, null, true);
   return makeFile(f, addonNow().createSync(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }
@@ -237,9 +241,9 @@ export function TemporaryFileSync(...a: unknown[]): TempFile {
 export function TemporaryFile(options?: TemporaryFileMemoryOptions): Promise<TempFile>;
 export function TemporaryFile(mode?: string, bufsize?: number, suffix?: string): Promise<TempFile>;
 export async function TemporaryFile(...a: unknown[]): Promise<TempFile> {
-  const f = temporaryFileArgs(a);
+  const [f, memory] = temporaryFileArgs(a);
   // memfd_create touches no storage and does not block: made here, not on the thread pool.
-  const m = memfd(f.memory);
+  const m = memfd(memory);
   if (m !== null) return makeFile(f, m, null, true);
   return makeFile(f, await addonNow().create(...nativeArgs(f.r, KIND_UNNAMED, 0o600)), null);
 }
