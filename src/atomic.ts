@@ -7,6 +7,7 @@
 // and owner, a temp file created exclusively: O_TMPFILE or O_EXCL with a CSPRNG name), the
 // chunks written here with fs as they come, commit (owner and mode, fsync, name the file,
 // rename over the target, fsync the directory) or, on any failure, abort.
+import { plainBytes } from './_bytes';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, FLAG_CHOWN, FLAG_FSYNC, FLAG_NO_TMPFILE, FLAG_UMASK_MODE, type AtomicBegun } from './_binding';
@@ -78,10 +79,7 @@ function checkId(name: string, v: unknown): number {
 
 function asBytes(c: unknown, enc: BufferEncoding): Uint8Array | null {
   if (typeof c === 'string') return Buffer.from(c, enc);
-  if (c instanceof Uint8Array) return c;
-  if (ArrayBuffer.isView(c)) return new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
-  if (c instanceof ArrayBuffer || c instanceof SharedArrayBuffer) return new Uint8Array(c);
-  return null;
+  return plainBytes(c); // sized by the internal slots, not a `length` that may lie
 }
 
 function chunkBytes(c: unknown, enc: BufferEncoding): Uint8Array {

@@ -8,6 +8,7 @@ import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { fileClosed, invalidArgType, invalidArgValue, systemError, unsupported, type CodedError } from './_errors';
+import { plainBytes, u8Length } from './_bytes';
 import { FdBackend, fdBackend, giveChunks, MemoryBackend, POOLED_SIZE, runAsync, runSync, takeChunk, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
@@ -145,7 +146,7 @@ function* writeAllIo(buf: Uint8Array, pos: number): Io<void> {
 
 /** Reads up to `n` bytes at `pos` (fewer only at end of file). */
 function* preadIo(n: number, pos: number): Io<Buffer> {
-  const out = Buffer.allocUnsafe(n);
+  const out = ownBuffer(n);
   let got = 0;
   while (got < n) {
     const r = yield { op: 'pread', buf: out, off: got, len: n - got, pos: pos + got };
@@ -170,7 +171,7 @@ function* readAllIo(pos: number): Io<Buffer> {
     at += b.length;
     if (b.length < want) break;
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return chunks.length === 1 ? chunks[0]! : concatOwn(chunks);
 }
 
 /** Bytes from `pos` through the first `nl` sequence (aligned to `unit`), or to end of file. */
@@ -185,13 +186,13 @@ function* readLineIo(pos: number, nl: Buffer, unit: number): Io<Buffer> {
       if (i < 0) break;
       if ((total + i) % unit === 0) {
         chunks.push(b.subarray(0, i + nl.length));
-        return Buffer.concat(chunks);
+        return concatOwn(chunks);
       }
       from = i + 1;
     }
     chunks.push(b);
     total += b.length;
-    if (b.length < READ_CHUNK) return Buffer.concat(chunks);
+    if (b.length < READ_CHUNK) return concatOwn(chunks);
   }
 }
 
@@ -290,18 +291,41 @@ function* aheadLineIo(s: FileState, a: Ahead): Io<number> {
       a.base += off;
       return a.buf.length;
     }
-    a.buf = rest > 0 ? Buffer.concat([a.buf.subarray(off), chunk]) : chunk;
+    a.buf = rest > 0 ? concatOwn([a.buf.subarray(off), chunk]) : chunk;
     a.base += off;
     off = 0;
     from = Math.max(0, rest - a.unit + 1);
   }
 }
 
+/** The caller's bytes as a Uint8Array of ours, sized by the internal slots (see _bytes.ts). */
 function toBytes(data: unknown, name = 'data'): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data);
-  throw invalidArgType(name, 'a Buffer, TypedArray, DataView or ArrayBuffer in binary mode', data);
+  const b = plainBytes(data);
+  if (b === null) throw invalidArgType(name, 'a Buffer, TypedArray, DataView or ArrayBuffer in binary mode', data);
+  return b;
+}
+
+/**
+ * A buffer of its own (not a view of Node's shared 8 KiB pool, where Buffer.allocUnsafe puts
+ * small ones next to other live and freed data): what a read returns must carry nothing but its
+ * own bytes behind it (sixth outside review: a 1-byte read's backing store held another file's
+ * freed read).
+ */
+function ownBuffer(n: number): Buffer {
+  return Buffer.allocUnsafeSlow(n);
+}
+
+/** Buffer.concat into a buffer of its own (see ownBuffer), every byte of it written. */
+function concatOwn(list: readonly Uint8Array[]): Buffer {
+  let n = 0;
+  for (const c of list) n += c.length;
+  const out = ownBuffer(n);
+  let at = 0;
+  for (const c of list) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 function countCodePoints(s: string): number {
@@ -455,20 +479,29 @@ function* closeIo(s: FileState, reason: RemoveReason): Io<void> {
 }
 
 function closeStateSync(s: FileState, reason: RemoveReason): void {
-  if (s.blen === 0 && s.beforeClose === null) {
-    // Nothing to flush, nothing to remove: the common case, without the generator.
-    // The backend closes now, or after the calls still in flight on the descriptor.
+  if (s.blen === 0) {
+    // Nothing to flush: the common case, closeIo's steps without the generator (the close hook,
+    // then close; each runs when the other fails; the first error is thrown). The backend
+    // closes now, or after the calls still in flight on the descriptor.
+    let cleanupError: unknown = null;
+    if (s.beforeClose !== null && s.fd >= 0) {
+      try {
+        s.beforeClose(s);
+      } catch (e) {
+        cleanupError = e;
+      }
+    }
     const fd = detach(s);
     if (fd >= 0) {
       try {
         s.io.sync({ op: 'close' });
       } catch (e) {
-        publishCleanupError(s.kind, s.path, fd, reason, e);
-        gone(s, fd, reason);
-        throw e;
+        cleanupError ??= e;
       }
     }
+    if (cleanupError !== null) publishCleanupError(s.kind, s.path, fd, reason, cleanupError);
     gone(s, fd, reason);
+    if (cleanupError !== null) throw cleanupError;
     return;
   }
   runSync(s, closeIo(s, reason));
@@ -831,20 +864,21 @@ export class TempFile {
   writeSync(data: Bytes | string): number {
     const s = this.#s;
     // The hot path (many small binary writes): bytes that fit in a buffer already started.
+    // The length from the internal slot: a subclass's `length` may lie (see _bytes.ts).
+    const n0 = this.#enc === null ? u8Length(data) : -1;
     if (
-      this.#enc === null &&
-      data instanceof Uint8Array &&
+      n0 >= 0 &&
       s.blen > 0 &&
-      s.blen + data.length <= s.cap &&
-      s.pos + data.length <= s.limit &&
+      s.blen + n0 <= s.cap &&
+      s.pos + n0 <= s.limit &&
       this.#pending === 0 &&
       !s.closed &&
       this.#info.writable
     ) {
-      s.buf!.set(data, s.blen);
-      s.blen += data.length;
-      s.pos += data.length;
-      return data.length;
+      s.buf!.set(data as Uint8Array, s.blen);
+      s.blen += n0;
+      s.pos += n0;
+      return n0;
     }
     this.#checkWrite('write');
     const [b, n] = this.#encodeForWrite(data);
@@ -1345,7 +1379,7 @@ export class TempFile {
   }
 
   *#peekIo(s: FileState, size: number, move: boolean): Io<Buffer> {
-    const b = Buffer.allocUnsafe(size);
+    const b = ownBuffer(size);
     const n = yield* this.#onePreadIo(s, b, move);
     if (n === size) return b;
     b.fill(0, n); // as in preadIo: nothing stale behind the view

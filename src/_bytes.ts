@@ -1,0 +1,44 @@
+/// <reference types="node" preserve="true" />
+// The bytes a caller hands in, as the typed array's internal slots say, never as its properties
+// say. A Uint8Array subclass (or an own property, or a Proxy) can make `length` claim more than
+// it holds: the file then grew by the claim while set() copied only the real bytes, and the gap
+// was what the write buffer or a pooled chunk held before, another file's bytes (sixth outside
+// review). The getters below are the built-in ones, read once at load; they read the slots.
+import { types } from 'node:util';
+
+type Getter = (this: unknown) => unknown;
+
+function getter(o: object, key: PropertyKey): Getter {
+  return Object.getOwnPropertyDescriptor(o, key)!.get! as Getter;
+}
+
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const taTag = getter(TYPED_ARRAY, Symbol.toStringTag); // undefined for anything else, Proxies too
+const taBuffer = getter(TYPED_ARRAY, 'buffer');
+const taOffset = getter(TYPED_ARRAY, 'byteOffset');
+const taByteLength = getter(TYPED_ARRAY, 'byteLength');
+const taLength = getter(TYPED_ARRAY, 'length');
+const dvBuffer = getter(DataView.prototype, 'buffer');
+const dvOffset = getter(DataView.prototype, 'byteOffset');
+const dvByteLength = getter(DataView.prototype, 'byteLength');
+
+/** The length of a Uint8Array (a Buffer) from its internal slot; -1 when `d` is not one. */
+export function u8Length(d: unknown): number {
+  return taTag.call(d) === 'Uint8Array' ? (taLength.call(d) as number) : -1;
+}
+
+/**
+ * A Uint8Array of ours over the bytes of a TypedArray, DataView, ArrayBuffer or
+ * SharedArrayBuffer (the same memory, not a copy), its extent from the internal slots; null for
+ * anything else.
+ */
+export function plainBytes(d: unknown): Uint8Array | null {
+  if (taTag.call(d) !== undefined) {
+    return new Uint8Array(taBuffer.call(d) as ArrayBufferLike, taOffset.call(d) as number, taByteLength.call(d) as number);
+  }
+  if (types.isDataView(d)) {
+    return new Uint8Array(dvBuffer.call(d) as ArrayBufferLike, dvOffset.call(d) as number, dvByteLength.call(d) as number);
+  }
+  if (types.isAnyArrayBuffer(d)) return new Uint8Array(d);
+  return null;
+}
