@@ -9,11 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempfile } from './_helpers';
 
 const require = createRequire(import.meta.url);
 const { MemoryBackend, memoryPoolSize, takeChunk, giveChunks } = require('../dist/_io.js') as typeof import('../src/_io');
 const { addonNow } = require('../dist/_binding.js') as typeof import('../src/_binding');
-const st = require('../dist/index.js') as typeof import('../src/index');
+const st = tempfile;
 
 const KiB = 1024;
 /** Empties the pool (its chunks are dropped) and returns how many it held. */
