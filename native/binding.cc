@@ -580,20 +580,30 @@ struct write_req {
   st_atomic_req r;
   const unsigned char* data = nullptr;
   size_t len = 0;
-  Napi::ObjectReference keep;  // the data stays alive while a worker writes it
+  // The async form writes from a copy of its own: a reference to the Uint8Array keeps the view
+  // alive, not its memory; the caller may transfer (detach) the ArrayBuffer while the worker
+  // writes, and the worker would write freed memory (seventh outside review: another file's
+  // bytes in the target). The sync form writes before anything else can run.
+  std::vector<unsigned char> copy;
 };
 
 // atomicWrite(dir, name, prefix, suffix, flags, names, createPerms, data, setMode, setUid, setGid)
-void ReadWrite(const Napi::CallbackInfo& info, write_req* w) {
+void ReadWriteArgs(const Napi::CallbackInfo& info, write_req* w, bool own) {
   ReadBegin(info, &w->r);
   Napi::Uint8Array data = info[7].As<Napi::Uint8Array>();
-  w->data = data.Data();
   w->len = data.ByteLength();
-  w->keep = Napi::Persistent(data.As<Napi::Object>());
+  if (own) {
+    w->copy.assign(data.Data(), data.Data() + w->len);
+    w->data = w->copy.data();
+  } else {
+    w->data = data.Data();
+  }
   w->r.set_mode = (long)Long(info, 8);
   w->r.set_uid = (long)Long(info, 9);
   w->r.set_gid = (long)Long(info, 10);
 }
+void ReadWrite(const Napi::CallbackInfo& info, write_req* w) { ReadWriteArgs(info, w, false); }
+void ReadWriteOwn(const Napi::CallbackInfo& info, write_req* w) { ReadWriteArgs(info, w, true); }
 
 int RunWrite(write_req* w) { return st_atomic_write(&w->r, w->data, w->len); }
 Napi::Value NothingWrite(Napi::Env env, const write_req&) { return env.Undefined(); }
@@ -656,7 +666,7 @@ Napi::Value AtomicWriteSync(const Napi::CallbackInfo& i) {
   return Call<write_req>(i, false, "", RunWrite, ReadWrite, NothingWrite, WriteError);
 }
 Napi::Value AtomicWrite(const Napi::CallbackInfo& i) {
-  return Call<write_req>(i, true, "securetemp:atomic", RunWrite, ReadWrite, NothingWrite, WriteError);
+  return Call<write_req>(i, true, "securetemp:atomic", RunWrite, ReadWriteOwn, NothingWrite, WriteError);
 }
 Napi::Value AtomicAbortSync(const Napi::CallbackInfo& i) {
   return Call<st_atomic_req>(i, false, "", st_atomic_abort, ReadAbort, NothingAtomic, AtomicError);

@@ -5,6 +5,7 @@
 // was what the write buffer or a pooled chunk held before, another file's bytes (sixth outside
 // review). The getters below are the built-in ones, read once at load; they read the slots.
 import { types } from 'node:util';
+import { invalidArgValue } from './_errors';
 
 type Getter = (this: unknown) => unknown;
 
@@ -32,13 +33,34 @@ export function u8Length(d: unknown): number {
  * SharedArrayBuffer (the same memory, not a copy), its extent from the internal slots; null for
  * anything else.
  */
-export function plainBytes(d: unknown): Uint8Array | null {
-  if (taTag.call(d) !== undefined) {
-    return new Uint8Array(taBuffer.call(d) as ArrayBufferLike, taOffset.call(d) as number, taByteLength.call(d) as number);
+export function plainBytes(d: unknown, name = 'data'): Uint8Array | null {
+  try {
+    if (taTag.call(d) !== undefined) {
+      return new Uint8Array(taBuffer.call(d) as ArrayBufferLike, taOffset.call(d) as number, taByteLength.call(d) as number);
+    }
+    if (types.isDataView(d)) {
+      return new Uint8Array(dvBuffer.call(d) as ArrayBufferLike, dvOffset.call(d) as number, dvByteLength.call(d) as number);
+    }
+    if (types.isAnyArrayBuffer(d)) return new Uint8Array(d);
+  } catch {
+    // a detached ArrayBuffer (transferred away): V8's TypeError has no code
+    throw invalidArgValue(name, d, 'is detached (its ArrayBuffer was transferred)');
   }
-  if (types.isDataView(d)) {
-    return new Uint8Array(dvBuffer.call(d) as ArrayBufferLike, dvOffset.call(d) as number, dvByteLength.call(d) as number);
-  }
-  if (types.isAnyArrayBuffer(d)) return new Uint8Array(d);
   return null;
+}
+
+/** How many bytes `u` has now: less than before once its ArrayBuffer was detached or shrunk. */
+export function byteLengthNow(u: Uint8Array): number {
+  return taByteLength.call(u) as number;
+}
+
+/**
+ * A copy of `b` in memory of our own, for a write that runs on the thread pool: the caller may
+ * transfer (detach) its ArrayBuffer while the write is in flight, and the memory the pool thread
+ * reads from would be freed and reused (seventh outside review: another file's bytes written).
+ */
+export function ownCopy(b: Uint8Array): Buffer {
+  const c = Buffer.allocUnsafeSlow(b.length);
+  c.set(b);
+  return c;
 }

@@ -7,10 +7,12 @@ import * as fs from 'node:fs';
 import { fileClosed } from './_errors';
 import { closeNativeFd, closeNativeFdSync } from './_close';
 import { addonNow } from './_binding';
+import { byteLengthNow } from './_bytes';
 
 export type Op =
-  | { op: 'pread'; buf: Uint8Array; off: number; len: number; pos: number }
-  | { op: 'pwrite'; buf: Uint8Array; off: number; len: number; pos: number }
+  // lent: `buf` is the caller's memory (see FdBackend.async)
+  | { op: 'pread'; buf: Uint8Array; off: number; len: number; pos: number; lent?: boolean }
+  | { op: 'pwrite'; buf: Uint8Array; off: number; len: number; pos: number; lent?: boolean }
   | { op: 'size' }
   | { op: 'ftruncate'; len: number }
   | { op: 'fsync' }
@@ -169,14 +171,44 @@ export class FdBackend implements Backend {
         this.release();
         done(err, n);
       };
+      // The caller's memory is never handed to the thread pool: the caller may transfer (detach)
+      // its ArrayBuffer while the call is in flight, and the pool thread would read freed memory
+      // into the file, or write the file into memory reused by something else (seventh outside
+      // review). A write goes from a copy; a read lands in a buffer of ours, copied in afterwards
+      // if the caller's is still there.
+      // At most 1 MiB per call then: the loops above (writeAllIo, readinto) go on from where it
+      // ended, and read1 may return less, as its one system call may.
       switch (o.op) {
         case 'pread': {
+          if (!o.lent) {
+            const read = (): void =>
+              fs.read(fd, o.buf, o.off, o.len, o.pos, (err, n) => (err?.code === 'EINTR' ? read() : then(err, n)));
+            return read();
+          }
+          const len = Math.min(o.len, BOUNCE);
+          const into = takeBounce(len);
           const read = (): void =>
-            fs.read(fd, o.buf, o.off, o.len, o.pos, (err, n) => (err?.code === 'EINTR' ? read() : then(err, n)));
+            fs.read(fd, into, 0, len, o.pos, (err, n) => {
+              if (err?.code === 'EINTR') return read();
+              if (!err && n > 0) {
+                if (byteLengthNow(o.buf) < o.off + n) err = detachedDuringRead();
+                else o.buf.set(into.subarray(0, n), o.off);
+              }
+              giveBounce(into);
+              then(err, n);
+            });
           return read();
         }
-        case 'pwrite':
-          return fs.write(fd, o.buf, o.off, o.len, o.pos, then);
+        case 'pwrite': {
+          if (!o.lent) return fs.write(fd, o.buf, o.off, o.len, o.pos, then);
+          const len = Math.min(o.len, BOUNCE);
+          const from = takeBounce(len);
+          from.set(o.buf.subarray(o.off, o.off + len));
+          return fs.write(fd, from, 0, len, o.pos, (err, n) => {
+            giveBounce(from);
+            then(err, n);
+          });
+        }
         case 'size':
           return fs.fstat(fd, (err, st) => then(err, err ? 0 : st.size));
         case 'ftruncate':
@@ -189,6 +221,12 @@ export class FdBackend implements Backend {
       }
     });
   }
+}
+
+function detachedDuringRead(): NodeJS.ErrnoException {
+  const e = new Error('the buffer was detached (its ArrayBuffer transferred) while the read was in flight') as NodeJS.ErrnoException;
+  e.code = 'ERR_INVALID_STATE';
+  return e;
 }
 
 function closeFailed(err: NodeJS.ErrnoException | null): void {
@@ -230,7 +268,7 @@ export const POOLED_SIZE = CHUNK;
  */
 let pages: ((n: number) => Buffer) | null | undefined;
 
-function newChunk(): Buffer {
+function newChunk(size = CHUNK): Buffer {
   if (pages === undefined) {
     try {
       const addon = addonNow();
@@ -242,12 +280,31 @@ function newChunk(): Buffer {
   }
   if (pages !== null) {
     try {
-      return pages(CHUNK);
+      return pages(size);
     } catch {
       // out of address space for a mapping: the C heap may still have room
     }
   }
-  return Buffer.allocUnsafeSlow(CHUNK);
+  return Buffer.allocUnsafeSlow(size);
+}
+
+/** The most a read or write of the caller's memory moves through one bounce buffer. */
+const BOUNCE = 1024 * 1024;
+const bounces: Buffer[] = [];
+const BOUNCES_KEPT = 2;
+
+/**
+ * A buffer of ours for a call on the thread pool that would otherwise get the caller's memory
+ * (see FdBackend.async): a pooled 64 KiB chunk, or for more a 1 MiB one (at most 2 kept).
+ */
+function takeBounce(len: number): Buffer {
+  if (len <= CHUNK) return takeChunk();
+  return bounces.pop() ?? newChunk(BOUNCE);
+}
+
+function giveBounce(b: Buffer): void {
+  if (b.length === CHUNK) giveChunks([b]);
+  else if (bounces.length < BOUNCES_KEPT) bounces.push(b);
 }
 
 /** A buffer of POOLED_SIZE bytes, not zero-filled, that nothing else holds. */

@@ -7,7 +7,7 @@
 // and owner, a temp file created exclusively: O_TMPFILE or O_EXCL with a CSPRNG name), the
 // chunks written here with fs as they come, commit (owner and mode, fsync, name the file,
 // rename over the target, fsync the directory) or, on any failure, abort.
-import { plainBytes } from './_bytes';
+import { ownCopy, plainBytes } from './_bytes';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, FLAG_CHOWN, FLAG_FSYNC, FLAG_NO_TMPFILE, FLAG_UMASK_MODE, type AtomicBegun } from './_binding';
@@ -356,7 +356,8 @@ function write(fd: number, b: Uint8Array, off: number, pos: number): Promise<num
   return new Promise((resolve, reject) => fs.write(fd, b, off, b.length - off, pos + off, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
-async function writeAll(fd: number, b: Uint8Array, pos: number): Promise<number> {
+async function writeAll(fd: number, data: Uint8Array, pos: number): Promise<number> {
+  const b = ownCopy(data); // not the caller's memory on the thread pool (see ownCopy)
   for (let off = 0; off < b.length; ) off += await write(fd, b, off, pos);
   return pos + b.length;
 }

@@ -139,9 +139,10 @@ function* spillIo(): Io<void> {
   yield { op: 'spill' };
 }
 
-function* writeAllIo(buf: Uint8Array, pos: number): Io<void> {
+/** Writes all of `buf` at `pos`; `lent`: it is the caller's memory (see FdBackend.async). */
+function* writeAllIo(buf: Uint8Array, pos: number, lent = false): Io<void> {
   let off = 0;
-  while (off < buf.length) off += yield { op: 'pwrite', buf, off, len: buf.length - off, pos: pos + off };
+  while (off < buf.length) off += yield { op: 'pwrite', buf, off, len: buf.length - off, pos: pos + off, lent };
 }
 
 /** Reads up to `n` bytes at `pos` (fewer only at end of file). */
@@ -300,7 +301,7 @@ function* aheadLineIo(s: FileState, a: Ahead): Io<number> {
 
 /** The caller's bytes as a Uint8Array of ours, sized by the internal slots (see _bytes.ts). */
 function toBytes(data: unknown, name = 'data'): Uint8Array {
-  const b = plainBytes(data);
+  const b = plainBytes(data, name);
   if (b === null) throw invalidArgType(name, 'a Buffer, TypedArray, DataView or ArrayBuffer in binary mode', data);
   return b;
 }
@@ -720,7 +721,8 @@ export class TempFile {
       if (s.cap < 0) {
         s.cap = Math.max(fs.fstatSync(s.fd).blksize || 0, MIN_DEFAULT_BUFFER);
       }
-      s.buf = s.cap === POOLED_SIZE ? takeChunk() : Buffer.allocUnsafe(s.cap);
+      // never Node's shared pool (small sizes): other small Buffers' .buffer would show it
+      s.buf = s.cap === POOLED_SIZE ? takeChunk() : Buffer.allocUnsafeSlow(s.cap);
       if (s.path !== null) {
         // What a named file still holds in its buffer reaches the disk at exit, as in Python.
         s.atExit = { removeAtExit: () => s.blen > 0 && !s.closed && runSync(s, flushIo(s)) };
@@ -746,7 +748,7 @@ export class TempFile {
     if (s.pos + b.length > s.limit) throw tooLarge(s, s.pos + b.length);
     if (s.spill && s.maxSize > 0 && s.pos + b.length > s.maxSize) yield* spillIo();
     if (this.#tryBuffer(s, b, true)) return;
-    yield* writeAllIo(b, s.pos);
+    yield* writeAllIo(b, s.pos, true);
     s.pos += b.length;
   }
 
@@ -923,7 +925,7 @@ export class TempFile {
     yield* flushIo(s);
     let got = 0;
     while (got < b.length) {
-      const r = yield { op: 'pread', buf: b, off: got, len: b.length - got, pos: s.pos + got };
+      const r = yield { op: 'pread', buf: b, off: got, len: b.length - got, pos: s.pos + got, lent: true };
       if (r === 0) break;
       got += r;
     }
@@ -1371,16 +1373,16 @@ export class TempFile {
   }
 
   /** One pread at the position into `b` (at most one system call); moves the position if `move`. */
-  *#onePreadIo(s: FileState, b: Uint8Array, move: boolean): Io<number> {
+  *#onePreadIo(s: FileState, b: Uint8Array, move: boolean, lent = true): Io<number> {
     yield* flushIo(s);
-    const n = b.length === 0 ? 0 : yield { op: 'pread', buf: b, off: 0, len: b.length, pos: s.pos };
+    const n = b.length === 0 ? 0 : yield { op: 'pread', buf: b, off: 0, len: b.length, pos: s.pos, lent };
     if (move) s.pos += n;
     return n;
   }
 
   *#peekIo(s: FileState, size: number, move: boolean): Io<Buffer> {
     const b = ownBuffer(size);
-    const n = yield* this.#onePreadIo(s, b, move);
+    const n = yield* this.#onePreadIo(s, b, move, false);
     if (n === size) return b;
     b.fill(0, n); // as in preadIo: nothing stale behind the view
     return b.subarray(0, n);

@@ -1,0 +1,197 @@
+// Seventh outside review: the caller's memory on the thread pool. An async write or read was
+// handed the caller's Buffer; a reference keeps the view alive, not its memory, and the caller
+// could transfer (detach) the ArrayBuffer while the call waited for a pool thread: the memory
+// was freed and reused, and the file got someone else's bytes (writeFileAtomic, TempFile.write)
+// or the file's bytes landed in someone else's Buffer (readinto). Now writes go from a copy of
+// our own (the addon's one-shot writeFileAtomic too) and reads land in a buffer of ours, copied
+// in only if the caller's is still there. Here the pool's 4 threads are kept busy (pbkdf2) so
+// that the call waits; the buffer is transferred through a MessagePort that is closed (the
+// memory is freed at once), and other files' bytes are written into fresh memory meanwhile.
+import * as fs from 'node:fs';
+import * as crypto from 'node:crypto';
+import { MessageChannel } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { scratch, tempfile } from '../_helpers';
+
+const N = 60_000;
+const A = 0x41;
+const SECRET = 'password=hunter2 ';
+
+/** Keeps the thread pool's threads busy for a moment. */
+function busyPool(): Promise<unknown> {
+  return Promise.all(
+    Array.from({ length: 4 }, () => new Promise((r) => crypto.pbkdf2('x', 'y', 150_000, 32, 'sha256', r))),
+  );
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** Transfers `ab` away and lets its memory go at once. */
+function detach(ab: ArrayBuffer): void {
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(ab, [ab]);
+  port1.close();
+  port2.close();
+}
+
+/** Other files' bytes in freshly allocated memory (where the freed buffer's memory may go). */
+function spray(dir: string): Buffer[] {
+  const keep: Buffer[] = [];
+  for (let i = 0; i < 8; i++) {
+    const f = tempfile.TemporaryFileSync({ dir });
+    f.writeSync(Buffer.alloc(N, `user-${i} ${SECRET}`));
+    f.seekSync(0);
+    keep.push(f.readSync(N) as Buffer);
+    f.closeSync();
+  }
+  return keep;
+}
+
+function ownBytes(ab: ArrayBuffer): Buffer {
+  new Uint8Array(ab).fill(A);
+  return Buffer.from(ab);
+}
+
+describe('a buffer transferred away while an async call on it is in flight', () => {
+  it('writeFileAtomic(path, bytes): the target gets the bytes as they were at the call', async () => {
+    const s = scratch();
+    try {
+      const target = `${s.dir}/config.json`;
+      const busy = busyPool();
+      const ab = new ArrayBuffer(N);
+      const p = tempfile.writeFileAtomic(target, ownBytes(ab));
+      await tick();
+      detach(ab);
+      expect(ab.byteLength).toBe(0);
+      await tick();
+      const keep = spray(s.dir);
+      await busy;
+      await p;
+      const got = fs.readFileSync(target);
+      expect(got.length).toBe(N);
+      expect(got.every((x) => x === A)).toBe(true);
+      expect(keep.length).toBe(8);
+    } finally {
+      s.remove();
+    }
+  });
+
+  it('writeFileAtomic(path, chunks): each chunk as it was when it was taken', async () => {
+    const s = scratch();
+    try {
+      const target = `${s.dir}/streamed`;
+      const ab = new ArrayBuffer(N);
+      const chunk = ownBytes(ab);
+      let busy: Promise<unknown> | null = null;
+      let taken!: () => void;
+      const wasTaken = new Promise<void>((r) => (taken = r));
+      async function* chunks() {
+        // the file is made: the pool is made busy now, so the chunk's write waits for a thread
+        busy = busyPool();
+        taken();
+        yield chunk;
+      }
+      const p = tempfile.writeFileAtomic(target, chunks());
+      await wasTaken;
+      await tick(); // the chunk was taken and its write queued
+      detach(ab);
+      await tick();
+      spray(s.dir);
+      await busy;
+      await p;
+      const got = fs.readFileSync(target);
+      expect(got.length).toBe(N);
+      expect(got.every((x) => x === A)).toBe(true);
+    } finally {
+      s.remove();
+    }
+  });
+
+  it('TempFile.write() unbuffered: the file gets the bytes as they were at the call', async () => {
+    const s = scratch();
+    try {
+      const f = tempfile.NamedTemporaryFileSync({ dir: s.dir, bufsize: 0 });
+      const busy = busyPool();
+      const ab = new ArrayBuffer(N);
+      const p = f.write(new Uint8Array(ab).fill(A));
+      await tick();
+      detach(ab);
+      await tick();
+      spray(s.dir);
+      await busy;
+      expect(await p).toBe(N);
+      const got = fs.readFileSync(f.path!);
+      expect(got.length).toBe(N);
+      expect(got.every((x) => x === A)).toBe(true);
+      f.closeSync();
+    } finally {
+      s.remove();
+    }
+  });
+
+  it("readinto(): fails with ERR_INVALID_STATE, and the file's bytes land in nobody else's memory", async () => {
+    const s = scratch();
+    try {
+      const f = tempfile.TemporaryFileSync({ dir: s.dir });
+      f.writeSync(Buffer.alloc(N, 'FILE-F-CONTENT '));
+      f.seekSync(0);
+      const busy = busyPool();
+      const ab = new ArrayBuffer(N);
+      const p = f.readinto(new Uint8Array(ab));
+      const settled = p.then(
+        (n) => ({ n, e: null as unknown }),
+        (e: unknown) => ({ n: -1, e }),
+      );
+      await tick();
+      detach(ab);
+      await tick();
+      const others = Array.from({ length: 8 }, () => Buffer.alloc(N, 0x2e));
+      await busy;
+      const r = await settled;
+      expect(r.e).toMatchObject({ code: 'ERR_INVALID_STATE' });
+      expect(others.some((b) => b.includes('FILE-F-CONTENT'))).toBe(false);
+      // a buffer that stays is filled as before
+      f.seekSync(0);
+      const mine = new Uint8Array(15);
+      expect(await f.readinto(mine)).toBe(15);
+      expect(Buffer.from(mine).toString()).toBe('FILE-F-CONTENT ');
+      f.closeSync();
+    } finally {
+      s.remove();
+    }
+  });
+
+  it('a buffer already detached is refused with ERR_INVALID_ARG_VALUE, nothing written', () => {
+    const s = scratch();
+    try {
+      const f = tempfile.TemporaryFileSync({ dir: s.dir });
+      const ab = new ArrayBuffer(8);
+      const u = new Uint8Array(ab);
+      detach(ab);
+      expect(() => f.writeSync(u)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => f.writeSync(ab)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(f.tellSync()).toBe(0);
+      f.closeSync();
+    } finally {
+      s.remove();
+    }
+  });
+});
+
+describe("a small write buffer is not in Node's shared pool", () => {
+  it('bufsize 2048: what waits in it is behind no other Buffer', () => {
+    const s = scratch();
+    try {
+      const f = tempfile.NamedTemporaryFileSync({ dir: s.dir, bufsize: 2048 });
+      const src = Buffer.allocUnsafeSlow(SECRET.length);
+      src.write(SECRET);
+      f.writeSync(src); // waits in the write buffer
+      const other = Buffer.from('response for somebody else'); // from Node's pool
+      expect(Buffer.from(other.buffer).includes(SECRET)).toBe(false);
+      f.closeSync();
+      expect(Buffer.from(Buffer.from('later').buffer).includes(SECRET)).toBe(false);
+    } finally {
+      s.remove();
+    }
+  });
+});
