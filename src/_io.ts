@@ -202,6 +202,8 @@ export class FdBackend implements Backend {
         case 'pwrite': {
           if (!o.lent) return fs.write(fd, o.buf, o.off, o.len, o.pos, then);
           const len = Math.min(o.len, BOUNCE);
+          // every byte written must be one of the caller's: never the bounce buffer's old ones
+          if (byteLengthNow(o.buf) < o.off + len) return then(detachedDuringRead('write'), 0);
           const from = takeBounce(len);
           from.set(o.buf.subarray(o.off, o.off + len));
           return fs.write(fd, from, 0, len, o.pos, (err, n) => {
@@ -223,8 +225,8 @@ export class FdBackend implements Backend {
   }
 }
 
-function detachedDuringRead(): NodeJS.ErrnoException {
-  const e = new Error('the buffer was detached (its ArrayBuffer transferred) while the read was in flight') as NodeJS.ErrnoException;
+function detachedDuringRead(what = 'read'): NodeJS.ErrnoException {
+  const e = new Error(`the buffer was detached or shrunk (its ArrayBuffer transferred or resized) while the ${what} was in flight`) as NodeJS.ErrnoException;
   e.code = 'ERR_INVALID_STATE';
   return e;
 }
