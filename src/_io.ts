@@ -70,12 +70,12 @@ export class FdBackend implements Backend {
     else closeNativeFdSync(this.fd);
   }
 
-  /** The descriptor for one call in flight; release() when it has completed. */
   /** No system call on the descriptor is in flight. */
   get idle(): boolean {
     return this.#users === 0;
   }
 
+  /** The descriptor for one call in flight; release() when it has completed. */
   acquire(): number {
     if (this.#closing) throw fileClosed();
     this.#users++;
