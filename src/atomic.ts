@@ -447,6 +447,10 @@ function writeAsync(path: unknown, data: unknown, options: unknown, umaskMode: b
   } catch (e) {
     return Promise.reject(e);
   }
+  // The bytes as they are now, in memory of ours: the caller may transfer or shrink its buffer
+  // before the queued call runs, and the target would be replaced by an empty file (eighth
+  // outside review). The addon copies again for its thread (see ReadWriteOwn).
+  if (j.bytes !== null) j.bytes = ownCopy(j.bytes);
   const job = j;
   return enqueue(job.t.path, async () => runAsync(await resolved(job)));
 }

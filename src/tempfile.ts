@@ -8,7 +8,7 @@ import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { fileClosed, invalidArgType, invalidArgValue, systemError, unsupported, type CodedError } from './_errors';
-import { plainBytes, u8Length } from './_bytes';
+import { byteLengthNow, plainBytes, u8Length } from './_bytes';
 import { FdBackend, fdBackend, giveChunks, MemoryBackend, POOLED_SIZE, runAsync, runSync, takeChunk, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
@@ -139,10 +139,32 @@ function* spillIo(): Io<void> {
   yield { op: 'spill' };
 }
 
-/** Writes all of `buf` at `pos`; `lent`: it is the caller's memory (see FdBackend.async). */
+/**
+ * Writes all of `buf` at `pos`; `lent`: it is the caller's memory (see FdBackend.async), which
+ * the caller may transfer or shrink between two pieces of an async write: then it fails, rather
+ * than report bytes as written that never were.
+ */
 function* writeAllIo(buf: Uint8Array, pos: number, lent = false): Io<void> {
+  const len = buf.length;
   let off = 0;
-  while (off < buf.length) off += yield { op: 'pwrite', buf, off, len: buf.length - off, pos: pos + off, lent };
+  while (off < len) {
+    if (lent) checkIntact(buf, len);
+    off += yield { op: 'pwrite', buf, off, len: len - off, pos: pos + off, lent };
+  }
+}
+
+/**
+ * Throws ERR_INVALID_STATE when the caller's buffer no longer has the `len` bytes it had when the
+ * call was made: its ArrayBuffer was transferred away (detached) or shrunk while an async call
+ * waited (eighth outside review: write() resolved with the full count, nothing written).
+ */
+function checkIntact(b: Uint8Array, len: number): void {
+  if (byteLengthNow(b) === len) return;
+  const e = new Error(
+    'the data was detached or shrunk (its ArrayBuffer transferred or resized) while the write was pending; not all of it was written',
+  ) as NodeJS.ErrnoException;
+  e.code = 'ERR_INVALID_STATE';
+  throw e;
 }
 
 /** Reads up to `n` bytes at `pos` (fewer only at end of file). */
@@ -738,18 +760,25 @@ export class TempFile {
   }
 
   *#writeIo(s: FileState, b: Uint8Array): Io<void> {
+    // The length when the call was made: after each step that may wait (an async call's flush,
+    // size, rollover), the caller's buffer is checked to still have it (checkIntact).
+    const len = b.length;
     // Nothing to write: no I/O and, in append mode, no jump to the end (as with O_APPEND).
-    if (b.length === 0) return;
-    if (s.pos + b.length <= s.limit && this.#tryBuffer(s, b)) return;
+    if (len === 0) return;
+    if (s.pos + len <= s.limit && this.#tryBuffer(s, b)) return;
     yield* flushIo(s);
     if (s.append) s.pos = yield { op: 'size' };
+    checkIntact(b, len);
     // The size the file would have: the end of this write (a file past the cap already, grown
     // by another process, is not ours to judge). Nothing of a write that passes it is written.
-    if (s.pos + b.length > s.limit) throw tooLarge(s, s.pos + b.length);
-    if (s.spill && s.maxSize > 0 && s.pos + b.length > s.maxSize) yield* spillIo();
+    if (s.pos + len > s.limit) throw tooLarge(s, s.pos + len);
+    if (s.spill && s.maxSize > 0 && s.pos + len > s.maxSize) {
+      yield* spillIo();
+      checkIntact(b, len);
+    }
     if (this.#tryBuffer(s, b, true)) return;
     yield* writeAllIo(b, s.pos, true);
-    s.pos += b.length;
+    s.pos += len;
   }
 
   *#readIo(s: FileState, size: number): Io<Buffer | string> {

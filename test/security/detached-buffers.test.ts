@@ -26,6 +26,11 @@ function busyPool(): Promise<unknown> {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A resizable ArrayBuffer (ES2024; the tests' TypeScript lib is ES2022). */
+type Resizable = ArrayBuffer & { resize(n: number): void };
+const resizable = (n: number, max: number): Resizable =>
+  new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable)(n, { maxByteLength: max });
+
 /** Transfers `ab` away and lets its memory go at once. */
 function detach(ab: ArrayBuffer): void {
   const { port1, port2 } = new MessageChannel();
@@ -172,6 +177,65 @@ describe('a buffer transferred away while an async call on it is in flight', () 
       expect(() => f.writeSync(ab)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
       expect(f.tellSync()).toBe(0);
       f.closeSync();
+    } finally {
+      s.remove();
+    }
+  });
+});
+
+// Eighth outside review: the same buffer transferred or shrunk before its async call's turn, or
+// between two of its steps. writeFileAtomic committed an empty file over the target and
+// resolved; TempFile.write resolved with the full count having written nothing (append mode,
+// unbuffered) or 1 MiB of 3; a buffered write failed with V8's uncoded TypeError. Now
+// writeFileAtomic takes the bytes as they are at the call, and a write whose data is no longer
+// all there fails with ERR_INVALID_STATE.
+describe('a buffer transferred or shrunk between the call and its turn, or between two steps', () => {
+  it('writeFileAtomic(path, bytes) writes the bytes as they were at the call', async () => {
+    const s = scratch();
+    try {
+      const target = `${s.dir}/config.json`;
+      fs.writeFileSync(target, 'old contents');
+      for (const how of ['transfer', 'shrink'] as const) {
+        const ab = resizable(12, 64);
+        Buffer.from(ab).write('new contents');
+        const p = tempfile.writeFileAtomic(target, new Uint8Array(ab));
+        if (how === 'transfer') detach(ab);
+        else ab.resize(0);
+        await p;
+        expect(fs.readFileSync(target, 'utf8')).toBe('new contents');
+        fs.writeFileSync(target, 'old contents');
+      }
+    } finally {
+      s.remove();
+    }
+  });
+
+  it.each([
+    ['append mode, unbuffered', { mode: 'a+b', bufsize: 0 }, 200_000],
+    ['a buffered file, after the flush', {}, 200_000],
+    ['a write of 3 MiB, between two of its pieces', {}, 3 << 20],
+  ])('TempFile.write(), %s: ERR_INVALID_STATE, not the full count', async (_, opts, n) => {
+    const s = scratch();
+    try {
+      for (const how of ['transfer', 'shrink'] as const) {
+        const f = tempfile.TemporaryFileSync({ dir: s.dir, ...opts });
+        f.writeSync(Buffer.from('head:'));
+        const ab = resizable(n, n);
+        new Uint8Array(ab).fill(A);
+        const busy = n > 1 << 20 ? Promise.resolve() : busyPool();
+        const p = f.write(new Uint8Array(ab));
+        const settled = p.then(
+          (r) => ({ r, e: null as unknown }),
+          (e: unknown) => ({ r: -1, e }),
+        );
+        await tick(); // the first step (flush, size or the first piece) is in flight
+        if (how === 'transfer') detach(ab);
+        else ab.resize(0);
+        await busy;
+        const r = await settled;
+        expect(r.e).toMatchObject({ code: 'ERR_INVALID_STATE' });
+        f.closeSync();
+      }
     } finally {
       s.remove();
     }
