@@ -140,24 +140,19 @@ function* spillIo(): Io<void> {
 }
 
 /**
- * Writes all of `buf` at `pos`; `lent`: it is the caller's memory (see FdBackend.async), which
- * the caller may transfer or shrink between two pieces of an async write: then it fails, rather
- * than report bytes as written that never were.
+ * The byte length of binary data as an async call is made (-1 for anything else, whose checks
+ * come at its turn): the caller may shrink or transfer its buffer before the turn comes (ninth
+ * outside review: write() resolved with 0, nothing written), and checkIntact then refuses it.
  */
-function* writeAllIo(buf: Uint8Array, pos: number, lent = false): Io<void> {
-  const len = buf.length;
-  let off = 0;
-  while (off < len) {
-    if (lent) checkIntact(buf, len);
-    off += yield { op: 'pwrite', buf, off, len: len - off, pos: pos + off, lent };
+function lengthAtCall(data: unknown): number {
+  if (typeof data === 'string') return -1;
+  try {
+    return plainBytes(data)?.length ?? -1;
+  } catch {
+    return -1; // detached already: refused at its turn, with the argument checks
   }
 }
 
-/**
- * Throws ERR_INVALID_STATE when the caller's buffer no longer has the `len` bytes it had when the
- * call was made: its ArrayBuffer was transferred away (detached) or shrunk while an async call
- * waited (eighth outside review: write() resolved with the full count, nothing written).
- */
 function checkIntact(b: Uint8Array, len: number): void {
   if (byteLengthNow(b) === len) return;
   const e = new Error(
@@ -777,8 +772,15 @@ export class TempFile {
       checkIntact(b, len);
     }
     if (this.#tryBuffer(s, b, true)) return;
-    yield* writeAllIo(b, s.pos, true);
-    s.pos += len;
+    // The position moves with each piece written: if a later piece fails, tell() says how far
+    // it got (ninth outside review).
+    let off = 0;
+    while (off < len) {
+      checkIntact(b, len);
+      const n = yield { op: 'pwrite', buf: b, off, len: len - off, pos: s.pos, lent: true };
+      off += n;
+      s.pos += n;
+    }
   }
 
   *#readIo(s: FileState, size: number): Io<Buffer | string> {
@@ -1527,9 +1529,11 @@ export class TempFile {
 
   /** As {@link TempFile.writeSync}, asynchronously: in call order with the other async calls. */
   write(data: Bytes | string): Promise<number> {
+    const len0 = lengthAtCall(data);
     return this.#async(() => {
       const s = this.#checkWrite('write');
       const [b, n] = this.#encodeForWrite(data);
+      if (len0 >= 0) checkIntact(b, len0);
       const lb = this.#lineBuffered && (data as string).includes('\n');
       const self = this;
       return (function* (): Io<number> {
@@ -1614,6 +1618,9 @@ export class TempFile {
 
   /** Writes each item of an iterable or async iterable, in call order with other async calls. */
   writelines(lines: Iterable<Bytes | string> | AsyncIterable<Bytes | string>): Promise<void> {
+    // An array's items are all given at the call: their lengths are taken then (see write()).
+    const lens0 = Array.isArray(lines) ? lines.map(lengthAtCall) : null;
+    let i = 0;
     return this.#enqueue(async () => {
       this.#open();
       const l = lines as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null;
@@ -1622,6 +1629,8 @@ export class TempFile {
       const write = async (x: unknown) => {
         const s = this.#checkWrite('write');
         const [b] = this.#encodeForWrite(x);
+        const len0 = lens0?.[i++] ?? -1;
+        if (len0 >= 0) checkIntact(b, len0);
         const lb = this.#lineBuffered && (x as string).includes('\n');
         const self = this;
         await runAsync(

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mkdtemp, mkdtempSync, mkstemp, mkstempSync } from '../create';
+import { ownCopy, plainBytes } from '../_bytes';
 
 import { checkChainSync, ensureDirSync, remove, removeSync, uniqueString, unplantable, unplantableSync, type Unplantable } from './_unplantable';
 import type * as types from './_types';
@@ -156,6 +157,10 @@ async function create(plan: FilePlan): Promise<[Unplantable, number]> {
 
 
 async function write(content: types.TempyContent, options: types.TempyFileOptions | undefined): Promise<Unplantable> {
+  // Bytes are copied at the call, into memory of ours: fs.writeFile runs on the thread pool,
+  // later, and the caller may shrink or transfer its buffer meanwhile (ninth outside review:
+  // another allocation's bytes in the file, or an empty file).
+  const data = ArrayBuffer.isView(content) ? ownCopy(plainBytes(content, 'fileContent')!) : content;
   // A stream's error while the file is being created is kept for then (tempy pipes at once,
   // before anything is awaited; an error with no listener would be thrown at the process).
   const readable = isReadable(content);
@@ -173,7 +178,7 @@ async function write(content: types.TempyContent, options: types.TempyFileOption
     if (early !== null) throw (early as { error: unknown }).error;
     // autoClose: false: the descriptor is closed here, once, whatever the stream did
     if (readable) await pipeline(content, fs.createWriteStream('', { fd, autoClose: false }));
-    else await new Promise<void>((resolve, reject) => fs.writeFile(fd, content as string, (e) => (e ? reject(e) : resolve())));
+    else await new Promise<void>((resolve, reject) => fs.writeFile(fd, data as string, (e) => (e ? reject(e) : resolve())));
   } catch (e) {
     fs.closeSync(fd);
     await remove(made); // a failed write leaves nothing (tempy leaves the partial file)

@@ -4,6 +4,7 @@
 // exclusively (O_TMPFILE, else O_EXCL|O_NOFOLLOW with a CSPRNG name), its mode and owner set
 // through the descriptor, the directory fsynced after the rename.
 import * as atomics from '../atomic';
+import { ownCopy, plainBytes } from '../_bytes';
 import type { WriteFileAtomicOptions } from '../atomic';
 import { checkMode } from './_tmp-options';
 import type * as types from './_types';
@@ -115,6 +116,10 @@ async function run(c: Call): Promise<void> {
 
 async function writeAsync(filename: unknown, data: unknown, options: unknown): Promise<void> {
   const c = prepare(filename, data, options);
+  // The caller's bytes as they are now, in memory of ours: every attempt (a retry without a
+  // refused chown/chmod, the iterable behind tmpfileCreated) runs later, and the caller may
+  // shrink or transfer its buffer meanwhile (ninth outside review: an empty file committed).
+  if (ArrayBuffer.isView(data)) c.bytes = ownCopy(plainBytes(c.bytes)!);
   return retrying(c, run, (p, again) => p.catch(again));
 }
 

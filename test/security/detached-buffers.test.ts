@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { scratch, tempfile } from '../_helpers';
 
@@ -234,7 +235,103 @@ describe('a buffer transferred or shrunk between the call and its turn, or betwe
         await busy;
         const r = await settled;
         expect(r.e).toMatchObject({ code: 'ERR_INVALID_STATE' });
+        // the position says how far the write got (ninth outside review: it stayed at its start)
+        expect(f.tellSync()).toBe(fs.fstatSync(f.fd).size);
         f.closeSync();
+      }
+    } finally {
+      s.remove();
+    }
+  });
+});
+
+describe('a write stopped between two of its pieces', () => {
+  it('tell() says how far it got (ninth outside review: it stayed at the start)', async () => {
+    const s = scratch();
+    try {
+      for (const how of ['transfer', 'shrink'] as const) {
+        const f = tempfile.TemporaryFileSync({ dir: s.dir });
+        const ab = resizable(3 << 20, 3 << 20);
+        new Uint8Array(ab).fill(A);
+        const p = f.write(new Uint8Array(ab));
+        const settled = p.then(
+          () => null,
+          (e: unknown) => e,
+        );
+        await tick(); // the first 1 MiB piece is in flight
+        if (how === 'transfer') detach(ab);
+        else ab.resize(0);
+        expect(await settled).toMatchObject({ code: 'ERR_INVALID_STATE' });
+        const size = fs.fstatSync(f.fd).size;
+        expect(size).toBeGreaterThan(0);
+        expect(size).toBeLessThan(3 << 20);
+        expect(f.tellSync()).toBe(size);
+        f.closeSync();
+      }
+    } finally {
+      s.remove();
+    }
+  });
+});
+
+// Ninth outside review: the length was taken at the call's turn in the file's queue, not at the
+// call: a buffer shrunk in between gave write() a resolved 0 and nothing written; the drop-ins
+// kept the caller's buffer for later attempts (write-file-atomic's tmpfileCreated and retries)
+// or gave it to the thread pool (tempy's temporaryWrite).
+describe('a buffer shrunk after the call, while earlier calls on the file are queued', () => {
+  it.each([
+    ['write()', {}],
+    ['write(), unbuffered', { bufsize: 0 }],
+    ['write(), append mode', { mode: 'a+b' }],
+    ['writelines([view])', {}],
+  ])('%s: ERR_INVALID_STATE', async (what, opts) => {
+    const s = scratch();
+    try {
+      const f = tempfile.TemporaryFileSync({ dir: s.dir, ...opts });
+      const first = f.write(Buffer.alloc(4 << 20, 0x46)); // queued ahead
+      const ab = resizable(1 << 20, 1 << 20);
+      new Uint8Array(ab).fill(A);
+      const view = new Uint8Array(ab);
+      const p = what.startsWith('writelines') ? f.writelines([view]) : f.write(view);
+      ab.resize(10);
+      await first;
+      await expect(p).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+      expect(fs.fstatSync(f.fd).size).toBe(4 << 20);
+      f.closeSync();
+    } finally {
+      s.remove();
+    }
+  });
+
+  it('securetemp/write-file-atomic (tmpfileCreated) and securetemp/tempy write the bytes of the call', async () => {
+    const s = scratch();
+    try {
+      const req = createRequire(import.meta.url);
+      const wfa = req('securetemp/write-file-atomic') as (p: string, d: unknown, o?: unknown) => Promise<void>;
+      const tempy = req('securetemp/tempy') as {
+        temporaryWriteTask: <T>(c: unknown, cb: (p: string) => Promise<T> | T) => Promise<T>;
+      };
+      const target = `${s.dir}/target`;
+      fs.writeFileSync(target, 'old');
+      for (const how of ['shrink', 'transfer'] as const) {
+        const ab = resizable(1 << 20, 1 << 20);
+        new Uint8Array(ab).fill(A);
+        const p = wfa(target, new Uint8Array(ab), { tmpfileCreated: () => undefined });
+        if (how === 'transfer') detach(ab);
+        else ab.resize(0);
+        await p;
+        const got = fs.readFileSync(target);
+        expect(got.length).toBe(1 << 20);
+        expect(got.every((x) => x === A)).toBe(true);
+
+        const ab2 = resizable(1 << 20, 1 << 20);
+        new Uint8Array(ab2).fill(A);
+        const q = tempy.temporaryWriteTask(new Uint8Array(ab2), (p2) => fs.readFileSync(p2));
+        if (how === 'transfer') detach(ab2);
+        else ab2.resize(0);
+        const got2 = await q;
+        expect(got2.length).toBe(1 << 20);
+        expect(got2.every((x) => x === A)).toBe(true);
       }
     } finally {
       s.remove();
