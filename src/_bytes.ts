@@ -55,12 +55,40 @@ export function byteLengthNow(u: Uint8Array): number {
 }
 
 /**
+ * A buffer of its own (not a view of Node's shared 8 KiB pool, where Buffer.allocUnsafe puts
+ * small ones next to other live and freed data): what a read returns must carry nothing but its
+ * own bytes behind it (sixth outside review: a 1-byte read's backing store held another file's
+ * freed read).
+ */
+export function ownBuffer(n: number): Buffer {
+  return Buffer.allocUnsafeSlow(n);
+}
+
+/** Buffer.concat into a buffer of its own (see ownBuffer), every byte of it written. */
+export function concatOwn(list: readonly Uint8Array[]): Buffer {
+  let n = 0;
+  for (const c of list) n += c.length;
+  const out = ownBuffer(n);
+  let at = 0;
+  for (const c of list) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
  * A copy of `b` in memory of our own, for a write that runs on the thread pool: the caller may
  * transfer (detach) its ArrayBuffer while the write is in flight, and the memory the pool thread
  * reads from would be freed and reused (seventh outside review: another file's bytes written).
  */
 export function ownCopy(b: Uint8Array): Buffer {
-  const c = Buffer.allocUnsafeSlow(b.length);
-  c.set(b);
-  return c;
+  return concatOwn([b]);
+}
+
+/** ERR_INVALID_STATE: the caller's buffer was transferred away or shrunk during a call on it. */
+export function bufferGone(message: string): NodeJS.ErrnoException {
+  const e = new Error(message) as NodeJS.ErrnoException;
+  e.code = 'ERR_INVALID_STATE';
+  return e;
 }

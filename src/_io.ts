@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { fileClosed } from './_errors';
 import { closeNativeFd, closeNativeFdSync } from './_close';
 import { addonNow } from './_binding';
-import { byteLengthNow } from './_bytes';
+import { bufferGone, byteLengthNow } from './_bytes';
 
 export type Op =
   // lent: `buf` is the caller's memory (see FdBackend.async)
@@ -226,9 +226,7 @@ export class FdBackend implements Backend {
 }
 
 function detachedDuringRead(what = 'read'): NodeJS.ErrnoException {
-  const e = new Error(`the buffer was detached or shrunk (its ArrayBuffer transferred or resized) while the ${what} was in flight`) as NodeJS.ErrnoException;
-  e.code = 'ERR_INVALID_STATE';
-  return e;
+  return bufferGone(`the buffer was detached or shrunk (its ArrayBuffer transferred or resized) while the ${what} was in flight`);
 }
 
 function closeFailed(err: NodeJS.ErrnoException | null): void {

@@ -8,7 +8,7 @@ import { ReadableStream } from 'node:stream/web';
 import { TextDecoder } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { fileClosed, invalidArgType, invalidArgValue, systemError, unsupported, type CodedError } from './_errors';
-import { byteLengthNow, plainBytes, u8Length } from './_bytes';
+import { bufferGone, byteLengthNow, concatOwn, ownBuffer, plainBytes, u8Length } from './_bytes';
 import { FdBackend, fdBackend, giveChunks, MemoryBackend, POOLED_SIZE, runAsync, runSync, takeChunk, type Backend, type Io, type Spiller } from './_io';
 import type { ModeInfo, TextEncoding } from './_mode';
 import { checkOptionsObject, checkPermissions } from './_options';
@@ -155,11 +155,9 @@ function lengthAtCall(data: unknown): number {
 
 function checkIntact(b: Uint8Array, len: number): void {
   if (byteLengthNow(b) === len) return;
-  const e = new Error(
+  throw bufferGone(
     'the data was detached or shrunk (its ArrayBuffer transferred or resized) while the write was pending; not all of it was written',
-  ) as NodeJS.ErrnoException;
-  e.code = 'ERR_INVALID_STATE';
-  throw e;
+  );
 }
 
 /** Reads up to `n` bytes at `pos` (fewer only at end of file). */
@@ -321,29 +319,6 @@ function toBytes(data: unknown, name = 'data'): Uint8Array {
   const b = plainBytes(data, name);
   if (b === null) throw invalidArgType(name, 'a Buffer, TypedArray, DataView or ArrayBuffer in binary mode', data);
   return b;
-}
-
-/**
- * A buffer of its own (not a view of Node's shared 8 KiB pool, where Buffer.allocUnsafe puts
- * small ones next to other live and freed data): what a read returns must carry nothing but its
- * own bytes behind it (sixth outside review: a 1-byte read's backing store held another file's
- * freed read).
- */
-function ownBuffer(n: number): Buffer {
-  return Buffer.allocUnsafeSlow(n);
-}
-
-/** Buffer.concat into a buffer of its own (see ownBuffer), every byte of it written. */
-function concatOwn(list: readonly Uint8Array[]): Buffer {
-  let n = 0;
-  for (const c of list) n += c.length;
-  const out = ownBuffer(n);
-  let at = 0;
-  for (const c of list) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 function countCodePoints(s: string): number {

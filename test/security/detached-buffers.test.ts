@@ -40,6 +40,20 @@ function detach(ab: ArrayBuffer): void {
   port2.close();
 }
 
+/** Takes the buffer away from its views: transferred (detached), or shrunk to nothing. */
+function takeAway(ab: ArrayBuffer, how: 'transfer' | 'shrink'): void {
+  if (how === 'transfer') detach(ab);
+  else (ab as Resizable).resize(0);
+}
+
+/** The error a call's promise fails with, or null; handled at once, awaited later. */
+function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+}
+
 /** Other files' bytes in freshly allocated memory (where the freed buffer's memory may go). */
 function spray(dir: string): Buffer[] {
   const keep: Buffer[] = [];
@@ -144,17 +158,13 @@ describe('a buffer transferred away while an async call on it is in flight', () 
       const busy = busyPool();
       const ab = new ArrayBuffer(N);
       const p = f.readinto(new Uint8Array(ab));
-      const settled = p.then(
-        (n) => ({ n, e: null as unknown }),
-        (e: unknown) => ({ n: -1, e }),
-      );
+      const settled = failure(p);
       await tick();
       detach(ab);
       await tick();
       const others = Array.from({ length: 8 }, () => Buffer.alloc(N, 0x2e));
       await busy;
-      const r = await settled;
-      expect(r.e).toMatchObject({ code: 'ERR_INVALID_STATE' });
+      expect(await settled).toMatchObject({ code: 'ERR_INVALID_STATE' });
       expect(others.some((b) => b.includes('FILE-F-CONTENT'))).toBe(false);
       // a buffer that stays is filled as before
       f.seekSync(0);
@@ -200,8 +210,7 @@ describe('a buffer transferred or shrunk between the call and its turn, or betwe
         const ab = resizable(12, 64);
         Buffer.from(ab).write('new contents');
         const p = tempfile.writeFileAtomic(target, new Uint8Array(ab));
-        if (how === 'transfer') detach(ab);
-        else ab.resize(0);
+        takeAway(ab, how);
         await p;
         expect(fs.readFileSync(target, 'utf8')).toBe('new contents');
         fs.writeFileSync(target, 'old contents');
@@ -225,16 +234,11 @@ describe('a buffer transferred or shrunk between the call and its turn, or betwe
         new Uint8Array(ab).fill(A);
         const busy = n > 1 << 20 ? Promise.resolve() : busyPool();
         const p = f.write(new Uint8Array(ab));
-        const settled = p.then(
-          (r) => ({ r, e: null as unknown }),
-          (e: unknown) => ({ r: -1, e }),
-        );
+        const settled = failure(p);
         await tick(); // the first step (flush, size or the first piece) is in flight
-        if (how === 'transfer') detach(ab);
-        else ab.resize(0);
+        takeAway(ab, how);
         await busy;
-        const r = await settled;
-        expect(r.e).toMatchObject({ code: 'ERR_INVALID_STATE' });
+        expect(await settled).toMatchObject({ code: 'ERR_INVALID_STATE' });
         // the position says how far the write got (ninth outside review: it stayed at its start)
         expect(f.tellSync()).toBe(fs.fstatSync(f.fd).size);
         f.closeSync();
@@ -254,13 +258,9 @@ describe('a write stopped between two of its pieces', () => {
         const ab = resizable(3 << 20, 3 << 20);
         new Uint8Array(ab).fill(A);
         const p = f.write(new Uint8Array(ab));
-        const settled = p.then(
-          () => null,
-          (e: unknown) => e,
-        );
+        const settled = failure(p);
         await tick(); // the first 1 MiB piece is in flight
-        if (how === 'transfer') detach(ab);
-        else ab.resize(0);
+        takeAway(ab, how);
         expect(await settled).toMatchObject({ code: 'ERR_INVALID_STATE' });
         const size = fs.fstatSync(f.fd).size;
         expect(size).toBeGreaterThan(0);
@@ -317,8 +317,7 @@ describe('a buffer shrunk after the call, while earlier calls on the file are qu
         const ab = resizable(1 << 20, 1 << 20);
         new Uint8Array(ab).fill(A);
         const p = wfa(target, new Uint8Array(ab), { tmpfileCreated: () => undefined });
-        if (how === 'transfer') detach(ab);
-        else ab.resize(0);
+        takeAway(ab, how);
         await p;
         const got = fs.readFileSync(target);
         expect(got.length).toBe(1 << 20);
@@ -327,8 +326,7 @@ describe('a buffer shrunk after the call, while earlier calls on the file are qu
         const ab2 = resizable(1 << 20, 1 << 20);
         new Uint8Array(ab2).fill(A);
         const q = tempy.temporaryWriteTask(new Uint8Array(ab2), (p2) => fs.readFileSync(p2));
-        if (how === 'transfer') detach(ab2);
-        else ab2.resize(0);
+        takeAway(ab2, how);
         const got2 = await q;
         expect(got2.length).toBe(1 << 20);
         expect(got2.every((x) => x === A)).toBe(true);
