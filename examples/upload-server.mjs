@@ -5,13 +5,16 @@
 // whether it succeeded, was refused or was aborted by the client, so nothing is left behind: no
 // file in the directory, no descriptor in the process.
 //
-//   node examples/upload-server.mjs [--port=8080] [--host=127.0.0.1] [--dir=DIR] [--max-bytes=N] [--max-size=N]
+//   node examples/upload-server.mjs [--port=8080] [--host=127.0.0.1] [--dir=DIR] [--max-bytes=N] [--max-size=N] [--idle-ms=N]
 //   curl -F a=@some.file http://127.0.0.1:8080/upload
 //
 // POST (any path), multipart/form-data. The answer is JSON:
 //   200 {"files": [{"field", "filename", "size", "sha256", "rolledOver"}], "fields": {...}}
 //   413 {"error": "..."}   a file part would pass maxBytes (the EFBIG of the file's cap)
 //   400 {"error": "..."}   not multipart, or a malformed body
+// A client that sends nothing for idleMs (default 30 s) in the middle of a request is cut off and
+// its files closed: without it, a stalled upload would hold its files (and its memory) until
+// Node's requestTimeout (300 s).
 // As a module: createUploadServer(options) returns an http.Server that is not listening yet.
 // Runs on Node 20 (no `await using`: files are closed in a finally block).
 import * as http from 'node:http';
@@ -33,6 +36,8 @@ const MiB = 1024 * 1024;
  * @param {number} [options.maxFiles] file parts per request (default 16)
  * @param {number} [options.drainMs] after a 413, how long the rest of the body is read and
  *   dropped (so that the client sees the answer) before the connection is cut (default 5000)
+ * @param {number} [options.idleMs] how long a request may send nothing before its connection is
+ *   cut and its files closed (default 30000)
  * @returns {http.Server}
  */
 export function createUploadServer(options = {}) {
@@ -42,6 +47,7 @@ export function createUploadServer(options = {}) {
     maxSize: options.maxSize ?? MiB,
     maxFiles: options.maxFiles ?? 16,
     drainMs: options.drainMs ?? 5000,
+    idleMs: options.idleMs ?? 30_000,
   };
   return http.createServer((req, res) => {
     handleUpload(req, res, o).catch((err) => {
@@ -158,12 +164,18 @@ async function handleUpload(req, res, o) {
     if (!req.complete) fail(coded('request aborted', 'ECONNRESET'));
   });
   req.on('error', () => {}); // reported through 'close' above
+  // a client that stalls mid-body: the connection is cut, and 'close' above closes its files
+  const idle = () => req.destroy(coded(`no data for ${o.idleMs} ms`, 'ETIMEDOUT'));
+  req.setTimeout(o.idleMs, idle);
 
   try {
     req.pipe(bb);
     await finished;
     await Promise.all(saving);
   } finally {
+    // the connection's own timeouts (keep-alive) apply again once the answer is sent
+    req.off('timeout', idle);
+    req.setTimeout(0);
     await Promise.allSettled([...open].map((f) => f.close()));
   }
 
@@ -200,11 +212,12 @@ if (isMain()) {
   const maxBytes = Number(arg('max-bytes', String(64 * MiB)));
   const maxSize = Number(arg('max-size', String(MiB)));
   const dir = arg('dir', undefined);
+  const idleMs = Number(arg('idle-ms', '30000'));
   // what the garbage collector or the exit had to clean up: printed, one JSON line each
   diagnosticsChannel.subscribe('securetemp:leak', (msg) => {
     process.stderr.write(`securetemp:leak ${JSON.stringify(msg)}\n`);
   });
-  const server = createUploadServer({ dir, maxBytes, maxSize });
+  const server = createUploadServer({ dir, maxBytes, maxSize, idleMs });
   server.listen(port, host, () => {
     const a = server.address();
     // one JSON line on stdout: tests and bench/upload-soak.mjs read the port from it

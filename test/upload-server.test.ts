@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ const EXAMPLE = path.join(ROOT, 'examples', 'upload-server.mjs');
 const KiB = 1024;
 const MAX_BYTES = 256 * KiB;
 const MAX_SIZE = 32 * KiB; // parts past it roll over to a file in the upload directory
+const IDLE_MS = 1500; // a request that sends nothing for this long is cut off
 const hasProc = fs.existsSync('/proc/self/fd');
 
 const BOUNDARY = 'securetemp-test-boundary';
@@ -93,6 +95,19 @@ function fdCount(pid: number, dir: string): number {
   }
   return n;
 }
+/** The server's descriptors of files in the upload directory (an unnamed one reads `DIR/#N (deleted)`). */
+function filesOpenIn(pid: number, dir: string): number {
+  const real = fs.realpathSync(dir);
+  let n = 0;
+  for (const e of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${e}`).startsWith(`${real}/`)) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('examples/upload-server.mjs', () => {
@@ -105,7 +120,7 @@ describe('examples/upload-server.mjs', () => {
 
   beforeAll(async () => {
     sc = scratch();
-    child = spawn(process.execPath, [EXAMPLE, '--port=0', `--dir=${sc.dir}`, `--max-bytes=${MAX_BYTES}`, `--max-size=${MAX_SIZE}`], {
+    child = spawn(process.execPath, [EXAMPLE, '--port=0', `--dir=${sc.dir}`, `--max-bytes=${MAX_BYTES}`, `--max-size=${MAX_SIZE}`, `--idle-ms=${IDLE_MS}`], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -146,6 +161,63 @@ describe('examples/upload-server.mjs', () => {
     if (hasProc) expect(fd1).toBeLessThanOrEqual(fd0 + 1); // + the client's socket at most
     expect(fs.readdirSync(sc.dir)).toEqual([]);
     agent.destroy();
+  });
+
+  /** A raw connection that sends the request's headers and `first` bytes of a 200 KiB part's body. */
+  function rawUpload(first: Buffer) {
+    const part = head('f0');
+    const sock = net.connect(port, '127.0.0.1');
+    const closed = new Promise<number>((r) => sock.once('close', () => r(performance.now())));
+    let got = '';
+    sock.on('data', (c: Buffer) => (got += c.toString()));
+    sock.on('error', () => {});
+    sock.write(
+      `POST /upload HTTP/1.1\r\nhost: x\r\ncontent-type: multipart/form-data; boundary=${BOUNDARY}\r\n` +
+        `content-length: ${part.length + 200 * KiB + TAIL.length}\r\n\r\n`,
+    );
+    sock.write(part);
+    sock.write(first);
+    return { sock, closed, answer: () => got };
+  }
+
+  it('a client that stalls mid-body is cut off after idleMs and its file (rolled over) is closed', async () => {
+    const fd0 = hasProc ? fdCount(pid, sc.dir) : 0;
+    const t0 = performance.now();
+    // 64 KiB: past maxSize, so the part is in a file of the upload directory when the client stalls
+    const c = rawUpload(randomBytes(64 * KiB));
+    await sleep(400);
+    if (hasProc) expect(filesOpenIn(pid, sc.dir)).toBe(1);
+    const closedAt = await Promise.race([c.closed, sleep(10_000).then(() => -1)]);
+    expect(closedAt, 'the server did not cut the stalled connection in 10 s').toBeGreaterThan(0);
+    expect(closedAt - t0).toBeGreaterThanOrEqual(IDLE_MS - 100);
+    expect(c.answer()).toBe(''); // nobody to answer: the connection is gone
+    // the file is closed asynchronously, a moment after the connection
+    let fd1 = hasProc ? fdCount(pid, sc.dir) : 0;
+    let inDir = hasProc ? filesOpenIn(pid, sc.dir) : 0;
+    for (let t = 0; hasProc && (fd1 > fd0 || inDir > 0) && t < 40; t++) {
+      await sleep(50);
+      fd1 = fdCount(pid, sc.dir);
+      inDir = filesOpenIn(pid, sc.dir);
+    }
+    if (hasProc) expect(fd1).toBeLessThanOrEqual(fd0);
+    expect(inDir).toBe(0);
+    expect(fs.readdirSync(sc.dir)).toEqual([]);
+  });
+
+  it('a slow client that keeps sending is not cut off (idleMs is silence, not duration)', async () => {
+    const data = randomBytes(200 * KiB);
+    const c = rawUpload(data.subarray(0, 40 * KiB));
+    // the rest in 4 pieces, each after half of idleMs: twice idleMs in all
+    for (let i = 0; i < 4; i++) {
+      await sleep(IDLE_MS / 2);
+      c.sock.write(data.subarray(40 * KiB + i * 40 * KiB, 40 * KiB + (i + 1) * 40 * KiB));
+    }
+    c.sock.write(TAIL);
+    for (let t = 0; t < 100 && !c.answer().includes('"files"'); t++) await sleep(50);
+    expect(c.answer()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(c.answer()).toContain(createHash('sha256').update(data).digest('hex'));
+    c.sock.destroy();
+    await c.closed;
   });
 
   it('200 uploads, 20 cut mid-body, 10 over the cap: right hashes and sizes, 413, nothing left behind', async () => {
