@@ -272,6 +272,25 @@ function make(o: Options, t: Template): string | null {
   }
 }
 
+/**
+ * -p DIR or $TMPDIR as given, unless the path goes through a symbolic link: then the directory
+ * it leads to now. Creation goes through a handle of the directory reached either way, but the
+ * printed name is what a script uses afterwards, by name: through a link, whoever owns the link
+ * (or a directory on the way) can repoint it, and the script's later writes go where they
+ * choose (tenth outside review: another user's link as TMPDIR). A path that does not resolve is
+ * left as given, for creation to report.
+ */
+function resolvedDir(d: string | undefined): string | undefined {
+  if (!d || process.platform === 'win32') return d;
+  let real: string;
+  try {
+    real = fs.realpathSync(d);
+  } catch {
+    return d;
+  }
+  return real === path.resolve(d) ? d : real;
+}
+
 /** The created path for removal and for COMMAND: absolute, without trailing slashes. */
 function absolute(p: string): string {
   let s = path.isAbsolute(p) ? p : process.cwd() + path.sep + p;
@@ -402,13 +421,27 @@ function main(argv: readonly string[]): void {
   const o = parsed.options;
   let t: Template;
   try {
+    // Node decodes the command line and the environment as UTF-8, and bytes that are not
+    // become U+FFFD: the name made would be another one than given, in a directory another
+    // user can make beside the one meant (tenth outside review). GNU mktemp works on the raw
+    // bytes; we refuse instead.
+    for (const [what, v] of [
+      ['template', o.operands[0]],
+      ['suffix', o.suffix],
+      ['directory', o.dirArg],
+      ['TMPDIR', process.env.TMPDIR],
+    ] as const) {
+      if (v !== undefined && v.includes('\uFFFD')) {
+        throw new (tpl().TemplateError)(`invalid ${what} ${JSON.stringify(v)}: not valid UTF-8 (or contains U+FFFD)`);
+      }
+    }
     t = tpl().resolveTemplate({
       template: o.operands[0],
       suffix: o.suffix,
       useDir: o.useDir,
-      dirArg: o.dirArg,
+      dirArg: resolvedDir(o.dirArg),
       deprecatedT: o.deprecatedT,
-      tmpdirEnv: process.env.TMPDIR,
+      tmpdirEnv: resolvedDir(process.env.TMPDIR),
     });
   } catch (e) {
     if (!(e instanceof tpl().TemplateError)) throw e;

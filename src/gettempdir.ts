@@ -6,6 +6,8 @@ import { settings } from './_settings';
 import { systemError } from './_errors';
 import { closeNativeFdSync } from './_close';
 
+const isWindows = process.platform === 'win32';
+
 function candidates(): string[] {
   const out: string[] = [];
   for (const v of ['TMPDIR', 'TEMP', 'TMP']) {
@@ -67,6 +69,25 @@ function usable(dir: string): boolean {
 }
 
 /**
+ * The candidate as it will be kept, or null when it is not one. On POSIX, the directory it leads
+ * to now: every name made in it is handed out under this path and used by name afterwards, and
+ * through a symbolic link (a hostile $TMPDIR through another user's link), whoever owns the link
+ * or a directory on the way could repoint it after the policy check and send those uses into a
+ * directory of their own (tenth outside review). A value with U+FFFD is what Node made of bytes
+ * that are not UTF-8: not the directory meant, and one another user may have made beside it.
+ * Windows keeps the path as given (its links need privileges to make; only Wine tests it here).
+ */
+function resolved(d: string): string | null {
+  if (d.includes('\uFFFD')) return null;
+  if (isWindows) return d;
+  try {
+    return fs.realpathSync(d);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The directory used when no `dir` is given: `tempfile.tempdir` when set, otherwise the first
  * usable of $TMPDIR, $TEMP, $TMP, the platform's list and the working directory (stored in
  * `tempfile.tempdir`). Throws ENOENT when none is usable.
@@ -75,9 +96,10 @@ export function gettempdir(): string {
   if (settings.tempdir !== null && settings.tempdir !== undefined) return settings.tempdir;
   const tried = candidates().map((d) => path.resolve(d));
   for (const d of tried) {
-    if (usable(d)) {
-      settings.tempdir = d;
-      return d;
+    const real = resolved(d);
+    if (real !== null && usable(real)) {
+      settings.tempdir = real;
+      return real;
     }
   }
   throw systemError('ENOENT', 'gettempdir', tried[0] ?? '', `no usable temporary directory in ${JSON.stringify(tried)}`);

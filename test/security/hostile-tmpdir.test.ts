@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRoot, ls, runNode, scratch } from '../_helpers';
+import { spawnSync } from 'node:child_process';
+import { ROOT, isRoot, ls, runNode, scratch } from '../_helpers';
 import { NOBODY, runAsNobody } from './_security';
 
 let s: ReturnType<typeof scratch>;
@@ -118,7 +119,7 @@ describe('TMPDIR where others could rename or delete our files', () => {
     const link = path.join(s.dir, 'link-to-world-writable');
     fs.symlinkSync(d, link);
     const out = probe({ TMPDIR: link });
-    expect(out.tempdir).toBe(link);
+    expect(out.tempdir).toBe(d); // kept resolved: see "TMPDIR through a symbolic link" below
     expect(out.made).toEqual(REFUSED);
     expect(ls(d)).toEqual([]);
   });
@@ -149,5 +150,100 @@ describe('TMPDIR where others could rename or delete our files', () => {
     expect(out.tempdir).toBe(d);
     expect(out.made).toEqual(REFUSED);
     expect(ls(d)).toEqual([]);
+  });
+});
+
+// Tenth outside review: TMPDIR through another user's symbolic link. gettempdir() kept the path
+// as given; the policy was checked on whatever the link led to at each creation, and every name
+// was handed out through the link. Its owner let it point at a directory of root's while root
+// checked, then at one of its own: root's later by-name uses of f.name (what NamedTemporaryFile is
+// for) went into the attacker's directory, where the attacker had put a link of its choosing at
+// the name. Now the candidate is kept resolved: names lead to the directory checked, never
+// through the link, whatever its owner does with it afterwards.
+describe('TMPDIR through a symbolic link', () => {
+  it('gettempdir() keeps the directory the link led to; names never go through the link', () => {
+    const home = path.join(s.dir, 'their-home');
+    fs.mkdirSync(home, { mode: 0o755 });
+    const mine = path.join(s.dir, 'my-private-tmp');
+    fs.mkdirSync(mine, { mode: 0o700 });
+    const link = path.join(home, 'tmp');
+    fs.symlinkSync(mine, link);
+    if (isRoot) {
+      fs.chownSync(home, NOBODY, NOBODY);
+      fs.lchownSync(link, NOBODY, NOBODY);
+    }
+    const out = probe({ TMPDIR: link });
+    expect(out.tempdir).toBe(mine);
+    expect(out.made).toEqual(ALL_OK); // every name made in `mine`, as `mine/NAME`
+    expect(ls(mine)).toEqual([]);
+  });
+
+  it('the command line prints names through the directory the link led to, and TMPDIR without links as given', () => {
+    const mine = path.join(s.dir, 'cli-private-tmp');
+    fs.mkdirSync(mine, { mode: 0o700 });
+    const link = path.join(s.dir, 'cli-link');
+    fs.symlinkSync(mine, link);
+    const cli = (env: string, args: string[]) => {
+      const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { cwd: ROOT, env: { ...process.env, TMPDIR: env }, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return r.stdout.trim();
+    };
+    const viaLink = cli(link, []);
+    expect(path.dirname(viaLink)).toBe(mine);
+    const viaP = cli(mine, ['-d', '-p', link]);
+    expect(path.dirname(viaP)).toBe(mine);
+    // no link on the way: printed exactly as GNU mktemp prints it, trailing slash and all
+    const plain = cli(`${mine}/`, []);
+    expect(plain.startsWith(`${mine}/tmp.`)).toBe(true);
+    fs.rmSync(viaLink);
+    fs.rmSync(viaP, { recursive: true });
+    fs.rmSync(plain);
+    expect(ls(mine)).toEqual([]);
+  });
+});
+
+// Tenth outside review: Node decodes the command line and the environment as UTF-8, and bytes
+// that are not (a directory named "a\xff") become U+FFFD, whose UTF-8 bytes name another
+// directory, one another user can make beside the one meant in a shared directory: root's files
+// went into nobody's "a\xef\xbf\xbd". GNU mktemp works on the raw bytes; we refuse.
+describe('a TMPDIR or template that is not valid UTF-8', () => {
+  const sh = (line: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.TEMP; // only the TMPDIR set on the line is a candidate before /tmp
+    delete env.TMP;
+    return spawnSync('/bin/sh', ['-c', line], { cwd: ROOT, env, encoding: 'buffer' });
+  };
+  it('the command line refuses it (template, -p, TMPDIR) and creates nothing', () => {
+    const base = path.join(s.dir, 'utf');
+    fs.mkdirSync(base);
+    const own = Buffer.concat([Buffer.from(`${base}/a`), Buffer.from([0xff])]);
+    const decoy = Buffer.concat([Buffer.from(`${base}/a`), Buffer.from([0xef, 0xbf, 0xbd])]);
+    fs.mkdirSync(own, { mode: 0o700 });
+    fs.mkdirSync(decoy, { mode: 0o755 });
+    const node = JSON.stringify(process.execPath);
+    for (const line of [
+      `${node} dist/cli.js "$(printf '${base}/a\\377/secret.XXXXXX')"`,
+      `${node} dist/cli.js -p "$(printf '${base}/a\\377')"`,
+      `TMPDIR="$(printf '${base}/a\\377')" ${node} dist/cli.js`,
+    ]) {
+      const r = sh(line);
+      expect(r.status, line).toBe(1);
+      expect(r.stderr.toString()).toMatch(/not valid UTF-8/);
+      expect(r.stdout.length).toBe(0);
+    }
+    expect(fs.readdirSync(own)).toEqual([]);
+    expect(fs.readdirSync(decoy)).toEqual([]);
+  });
+
+  it('gettempdir() skips such a TMPDIR (the next candidate is used)', () => {
+    const base = path.join(s.dir, 'utf-lib');
+    fs.mkdirSync(base);
+    const decoy = Buffer.concat([Buffer.from(`${base}/a`), Buffer.from([0xef, 0xbf, 0xbd])]);
+    fs.mkdirSync(decoy, { mode: 0o755 });
+    const node = JSON.stringify(process.execPath);
+    const r = sh(`TMPDIR="$(printf '${base}/a\\377')" ${node} -e "console.log(require('./dist/index.js').gettempdir())"`);
+    expect(r.stderr.toString()).toBe('');
+    expect(r.stdout.toString().trim()).toBe('/tmp');
+    expect(fs.readdirSync(decoy)).toEqual([]);
   });
 });
