@@ -17,8 +17,20 @@ import { checkAffix } from '../_names';
 import { checkChainSync, ensureDirSync, unplantableSync } from './_unplantable';
 import type * as types from './_types';
 
-/** The directory used when the affixes give none: os.tmpdir(), resolved, when loaded. */
-const dir = path.resolve(os.tmpdir());
+/**
+ * The directory used when the affixes give none: the real path of os.tmpdir(), taken once when
+ * loaded (as tempy's root): what is made there is made, and named, by that path, not through a
+ * link that its owner may repoint (temp's own is path.resolve). os.tmpdir() missing: resolved.
+ */
+const dir = realOrResolved(os.tmpdir());
+
+function realOrResolved(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
 
 interface Affixes {
   prefix: string;
@@ -124,8 +136,8 @@ function mkdir(affixes?: types.TempAffixesArg, callback?: types.TempCallback<str
 /** A new file, created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW), 0600, open for reading and writing. */
 function openSync(affixes?: types.TempAffixesArg): types.TempOpenResult {
   const a = parseAffixes(affixes, 'f-');
-  checkChainSync(a.dir); // another user's directory is refused, as by mkdir
-  const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
+  // another user's directory is refused, as by mkdir; made by the real path it checked
+  const r = mkstempSync({ dir: checkChainSync(a.dir), prefix: namePrefix(a), suffix: a.suffix });
   tracked(filesToDelete, r.path);
   return { path: r.path, fd: r.fd };
 }
@@ -135,8 +147,7 @@ function open(affixes?: types.TempAffixesArg, callback?: types.TempCallback<type
   return settle(
     async () => {
       const a = parseAffixes(affixes, 'f-');
-      checkChainSync(a.dir);
-      const r = await mkstemp({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
+      const r = await mkstemp({ dir: checkChainSync(a.dir), prefix: namePrefix(a), suffix: a.suffix });
       tracked(filesToDelete, r.path);
       return { path: r.path, fd: r.fd };
     },
@@ -148,8 +159,7 @@ function open(affixes?: types.TempAffixesArg, callback?: types.TempCallback<type
 /** An fs.WriteStream to a new file created exclusively, 0600; its `path` is the file's. */
 function createWriteStream(affixes?: types.TempAffixesArg): fs.WriteStream {
   const a = parseAffixes(affixes, 's-');
-  checkChainSync(a.dir);
-  const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
+  const r = mkstempSync({ dir: checkChainSync(a.dir), prefix: namePrefix(a), suffix: a.suffix });
   tracked(filesToDelete, r.path);
   const stream = fs.createWriteStream(r.path, { fd: r.fd });
   stream.path = r.path; // given an fd, Node leaves `path` unset; temp's stream has it

@@ -42,8 +42,9 @@ function baseDirectory(o: types.TempyBaseOptions): string {
     assertSafePathComponent(o.parentDirectory);
     base = ensureDirSync(path.join(base, o.parentDirectory), false);
   }
-  checkChainSync(base); // another user's directory, or one under theirs (a hostile TMPDIR): EACCES
-  return base;
+  // another user's directory, or one under theirs (a hostile TMPDIR): EACCES. Everything is
+  // then made, and named, by the real path checked, never by a link on the way.
+  return checkChainSync(base);
 }
 
 interface FilePlan {
