@@ -116,3 +116,32 @@ describe.skipIf(!isLinux || !isRoot)('F1: made and returned by the real path, no
     expect(fs.existsSync(path.join(real, 'sub'))).toBe(false);
   });
 });
+
+describe('F4: temporaryWrite(stream) whose source fails', () => {
+  it("rejects with the source's error (not EBADF), leaves no file, and closes the descriptor once", async () => {
+    const root = fs.mkdtempSync(path.join(s.dir, 'f4-'));
+    for (let i = 0; i < 3; i++) {
+      let k = 0;
+      const src = new Readable({
+        read() {
+          if (k++ < 3) setTimeout(() => this.push(Buffer.alloc(65536, 65)), 5);
+          else setTimeout(() => this.destroy(new Error('source failed')), 5);
+        },
+      });
+      await expect(tempy.temporaryWrite(src, { rootDirectory: root })).rejects.toThrow('source failed');
+      expect(fs.readdirSync(root)).toEqual([]);
+    }
+  });
+
+  it('the descriptor is closed exactly once (strace: no close of the file number after the stream closed it)', () => {
+    const root = fs.mkdtempSync(path.join(s.dir, 'f4s-'));
+    const code = `const tempy = require('securetemp/tempy'); const { Readable } = require('stream');
+      let k = 0; const src = new Readable({ read() { if (k++ < 2) setTimeout(() => this.push(Buffer.alloc(65536, 65)), 5); else setTimeout(() => this.destroy(new Error('boom')), 5); } });
+      tempy.temporaryWrite(src, { rootDirectory: ${JSON.stringify(root)} }).then(() => console.log('resolved'), (e) => console.log(e.message));`;
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=close', '-o', path.join(root, '..', 'f4.strace'), process.execPath, '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('boom');
+    const log = fs.readFileSync(path.join(root, '..', 'f4.strace'), 'utf8');
+    expect(log).not.toMatch(/close\(\d+\)\s+= -1 EBADF/);
+    expect(fs.readdirSync(root)).toEqual([]);
+  });
+});
