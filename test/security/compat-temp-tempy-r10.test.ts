@@ -145,3 +145,40 @@ describe('F4: temporaryWrite(stream) whose source fails', () => {
     expect(fs.readdirSync(root)).toEqual([]);
   });
 });
+
+describe('F6, F7: temp.track() at exit', () => {
+  it("a worker's tracked directory and file stay while the process runs, and are removed at the process's exit", () => {
+    const dir = fs.mkdtempSync(path.join(s.dir, 'f6-'));
+    const r = runNode(`const { Worker } = require('worker_threads'); const fs = require('fs');
+      const w = new Worker(\`const temp = require(\${JSON.stringify(require.resolve('securetemp/temp'))}).track();
+        const d = temp.mkdirSync({ dir: ${JSON.stringify(dir)}, prefix: 'job-' });
+        const f = temp.openSync({ dir: ${JSON.stringify(dir)}, prefix: 'job-' });
+        const p = temp.path({ dir: ${JSON.stringify(dir)} });
+        require('worker_threads').parentPort.postMessage([d, f.path]);\`, { eval: true });
+      let got; w.on('message', (m) => (got = m));
+      w.on('exit', () => console.log(JSON.stringify(got.map((p) => fs.existsSync(p)))));`);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([true, true]);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it.skipIf(!isLinux || !isRoot)('a removal that fails at exit is reported, the next ones still run, and the process exits 0', () => {
+    const dir = fs.mkdtempSync(path.join(s.dir, 'f7-'));
+    fs.chownSync(dir, NOBODY, NOBODY);
+    const r = runNode(`const temp = require('securetemp/temp'); const st = require('securetemp'); const fs = require('fs');
+      process.setgid(${NOBODY}); process.setuid(${NOBODY});
+      temp.track();
+      const sub = ${JSON.stringify(dir)} + '/sub'; fs.mkdirSync(sub);
+      const f = temp.openSync({ dir: sub, prefix: 'file-' }); // its unlink will fail: sub is made read-only
+      fs.chmodSync(sub, 0o555);
+      const d = temp.mkdirSync({ dir: ${JSON.stringify(dir)}, prefix: 'job-' }); // removed after the failure
+      const later = st.NamedTemporaryFileSync({ dir: ${JSON.stringify(dir)}, prefix: 'named-' });
+      process.on('exit', () => fs.writeSync(1, 'later listener ran\\n'));`);
+    expect(r.stdout).toContain('later listener ran');
+    expect(r.stderr).toMatch(/CleanupWarning: securetemp\/temp: cleanup at exit failed: .*EACCES/);
+    expect(r.stderr).not.toContain('    at '); // no stack trace
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(dir)).toEqual(['sub']); // job- and named- removed
+    expect(fs.readdirSync(path.join(dir, 'sub'))).toHaveLength(1); // the file that could not be
+  });
+});
