@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { mkdtemp, mkdtempSync, mkstemp, mkstempSync } from '../create';
 import { native } from '../_binding';
 import { checkAffix } from '../_names';
+import { invalidArgType } from '../_errors';
 import { EXIT_FILE, EXIT_TREE, track as trackAtExit, warnAtExit, type Removable } from '../_lifetime';
 import { checkChainSync, ensureDirSync, unplantableSync } from './_unplantable';
 import type * as types from './_types';
@@ -45,8 +46,16 @@ function parseAffixes(raw: unknown, defaultPrefix: string): Affixes {
   if (typeof raw === 'string') return { prefix: raw, suffix: '', dir };
   if (typeof raw !== 'object') throw new Error('Unknown affix declaration: [object Object]'); // temp's words, as it prints them
   const o = raw as types.TempAffixes;
-  const text = (v: unknown) => (v === undefined || v === null ? '' : v);
-  return { prefix: text(o.prefix) as string, suffix: text(o.suffix) as string, dir: (o.dir as string | undefined) || dir };
+  // Strings only (or nothing): an object's own toString would choose the name after it was
+  // looked at (SECURITY.md, guarantee 6). temp joins whatever it is given.
+  const text = (name: 'prefix' | 'suffix', v: unknown): string => {
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') throw invalidArgType(name, 'of type string', v);
+    return v;
+  };
+  const d: unknown = o.dir;
+  if (d !== undefined && d !== null && typeof d !== 'string') throw invalidArgType('dir', 'of type string', d);
+  return { prefix: text('prefix', o.prefix), suffix: text('suffix', o.suffix), dir: d || dir };
 }
 
 /** temp's shape: prefix, year, month (0-11), day, '-', pid, '-', then the random part, suffix. */

@@ -182,3 +182,16 @@ describe('F6, F7: temp.track() at exit', () => {
     expect(fs.readdirSync(path.join(dir, 'sub'))).toHaveLength(1); // the file that could not be
   });
 });
+
+describe('Note: affixes are strings', () => {
+  it.each(['prefix', 'suffix'])('a %s object with its own toString: TypeError ERR_INVALID_ARG_TYPE, nothing made, toString never called', (k) => {
+    const dir = fs.mkdtempSync(path.join(s.dir, 'aff-'));
+    let called = 0;
+    const hostile = { toString: () => (called++, 'x') }; // a harmless name: only its type is refused
+    for (const call of [() => temp.path({ dir, [k]: hostile }), () => temp.openSync({ dir, [k]: hostile }), () => temp.mkdirSync({ dir, [k]: hostile }), () => temp.createWriteStream({ dir, [k]: hostile })]) {
+      expect(call).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+    expect(called).toBe(0);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
