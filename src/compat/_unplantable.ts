@@ -10,7 +10,10 @@ import { native } from '../_binding';
 import { mkdtemp, mkdtempSync } from '../create';
 import { systemError } from '../_errors';
 
-const euid = typeof process.geteuid === 'function' ? process.geteuid() : -1;
+/** The caller's effective uid, asked at each call (a process may drop root after loading this), or -1 (Windows). */
+function getEuid(): number {
+  return typeof process.geteuid === 'function' ? process.geteuid() : -1;
+}
 
 /**
  * True when nobody but the caller (and root) can add an entry to `dir`: owned by the caller,
@@ -18,6 +21,7 @@ const euid = typeof process.geteuid === 'function' ? process.geteuid() : -1;
  * here: the per-user %TEMP% is private, and anything else counts as shared.
  */
 function isPrivate(st: fs.Stats): boolean {
+  const euid = getEuid();
   if (euid === -1) return false;
   return st.isDirectory() && st.uid === euid && (st.mode & 0o022) === 0;
 }
@@ -41,30 +45,41 @@ export interface Unplantable {
  * fresh directory, or the bare name's directory, for one of theirs after the check): each
  * directory from the real path up to / is owned by the caller or root, and not writable by group
  * or others unless sticky. Throws EACCES otherwise. Not on Windows (no uids; the ACL decides).
+ *
+ * Returns that real path, resolved once: what is then made, and the path handed out, must be
+ * by it, never by `dir` as given (tenth outside review: a link of another user's on the way,
+ * in that user's directory, was checked where it pointed, then flipped to their own directory
+ * before the creation by the given path followed it). Nobody but the caller and root can
+ * change where the real path leads, so creating by it afterwards is what was checked.
  */
-export function checkChainSync(dir: string): void {
-  if (euid === -1) return;
-  let d = fs.realpathSync(dir);
-  for (;;) {
-    const st = fs.lstatSync(d);
-    if (st.uid !== euid && st.uid !== 0) throw notOurs(d, 'a directory another user owns');
-    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) throw notOurs(d, 'a directory others may write without the sticky bit');
+export function checkChainSync(dir: string): string {
+  const real = fs.realpathSync(dir);
+  if (getEuid() === -1) return real;
+  for (let d = real; ; ) {
+    checkLink(d, fs.lstatSync(d));
     const up = path.dirname(d);
-    if (up === d) return;
+    if (up === d) return real;
     d = up;
   }
 }
 
+/** The chain's rule for one directory (lstat'ed): the caller's or root's, not writable by others unless sticky. */
+function checkLink(d: string, st: fs.Stats): void {
+  const euid = getEuid();
+  if (st.uid !== euid && st.uid !== 0) throw notOurs(d, 'a directory another user owns');
+  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) throw notOurs(d, 'a directory others may write without the sticky bit');
+}
+
 /** A not-yet-existing `name` in `dir`, or in a fresh 0700 directory inside it (see above). */
-export function unplantableSync(dir: string, name: string): Unplantable {
-  checkChainSync(dir);
+export function unplantableSync(given: string, name: string): Unplantable {
+  const dir = checkChainSync(given);
   if (isPrivate(fs.statSync(dir))) return { path: path.join(dir, name), fresh: null };
   const fresh = mkdtempSync({ dir, prefix: '', suffix: '' });
   return { path: path.join(fresh, name), fresh };
 }
 
-export async function unplantable(dir: string, name: string): Promise<Unplantable> {
-  checkChainSync(dir);
+export async function unplantable(given: string, name: string): Promise<Unplantable> {
+  const dir = checkChainSync(given);
   if (isPrivate(await fs.promises.stat(dir))) return { path: path.join(dir, name), fresh: null };
   const fresh = await mkdtemp({ dir, prefix: '', suffix: '' });
   return { path: path.join(fresh, name), fresh };
@@ -80,25 +95,55 @@ export function remove(u: Unplantable): Promise<void> {
 }
 
 /**
- * A directory the originals make "if it does not exist" (tempy's parentDirectory, rootDirectory):
- * made 0700 if missing. An existing one must be a directory (a link to one counts only if the
- * caller or root owns the link) owned by the caller or root: another user's directory, or
- * their link, in /tmp would let them plant at every name in it, or lead creation elsewhere.
+ * A directory the originals make "if it does not exist" (tempy's parentDirectory, rootDirectory,
+ * temp's affixes.dir): made 0700 if missing. Returns its real path, which is what must be used
+ * from then on (see checkChainSync).
+ *
+ * Walked one component at a time from /, with lstat (no mkdir -p, which follows any link on the
+ * way: tenth outside review, another user's link at /tmp/myapp made root create
+ * /tmp/myapp/cache where that user pointed it). Every directory on the path as given, and on
+ * the real path of every link on it, must pass the chain's rule (the caller's or root's, not
+ * writable by others unless sticky); a link is followed only if the caller or root owns it.
+ * Another user's directory, or their link, in /tmp would let them plant at every name in it,
+ * or lead creation elsewhere: EACCES. With `recursive` false only the last component is made.
  */
 export function ensureDirSync(p: string, recursive: boolean): string {
-  try {
-    fs.mkdirSync(p, { mode: 0o700, recursive });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  const abs = path.resolve(p);
+  const euid = getEuid();
+  if (euid === -1) {
+    try {
+      fs.mkdirSync(abs, { mode: 0o700, recursive });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    return fs.realpathSync(abs);
   }
-  const l = fs.lstatSync(p);
-  const ok = (st: fs.Stats) => euid === -1 || st.uid === euid || st.uid === 0;
-  if (l.isSymbolicLink() && !ok(l)) throw notOurs(p, 'a symbolic link another user owns');
-  const st = l.isSymbolicLink() ? fs.statSync(p) : l;
-  if (!st.isDirectory()) throw systemError('ENOTDIR', 'mkdir', p);
-  if (!ok(st)) throw notOurs(p, 'a directory another user owns');
-  checkChainSync(p); // every directory above it too: made inside another user's, it is theirs
-  return p;
+  const parts = abs.split(path.sep).filter((c) => c !== '');
+  let cur = path.parse(abs).root; // a real path at every step
+  checkLink(cur, fs.lstatSync(cur));
+  for (let i = 0; i < parts.length; i++) {
+    const next = path.join(cur, parts[i]!);
+    let st = fs.lstatSync(next, { throwIfNoEntry: false });
+    if (st === undefined) {
+      if (!recursive && i < parts.length - 1) throw systemError('ENOENT', 'mkdir', abs);
+      try {
+        fs.mkdirSync(next, { mode: 0o700 }); // `cur` is a checked real path: nobody else can redirect it
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      st = fs.lstatSync(next); // made by someone else in between (a sticky dir): judged below
+    }
+    if (st.isSymbolicLink()) {
+      if (st.uid !== euid && st.uid !== 0) throw notOurs(next, 'a symbolic link another user owns');
+      cur = checkChainSync(next); // where it leads, checked up to /
+      if (!fs.statSync(cur).isDirectory()) throw systemError('ENOTDIR', 'mkdir', next);
+      continue;
+    }
+    if (!st.isDirectory()) throw systemError('ENOTDIR', 'mkdir', next);
+    checkLink(next, st);
+    cur = next;
+  }
+  return cur;
 }
 
 function notOurs(p: string, what: string): NodeJS.ErrnoException {

@@ -14,11 +14,25 @@ import * as path from 'node:path';
 import { mkdtemp, mkdtempSync, mkstemp, mkstempSync } from '../create';
 import { native } from '../_binding';
 import { checkAffix } from '../_names';
+import { invalidArgType } from '../_errors';
+import { EXIT_FILE, EXIT_TREE, track as trackAtExit, warnAtExit, type Removable } from '../_lifetime';
 import { checkChainSync, ensureDirSync, unplantableSync } from './_unplantable';
 import type * as types from './_types';
 
-/** The directory used when the affixes give none: os.tmpdir(), resolved, when loaded. */
-const dir = path.resolve(os.tmpdir());
+/**
+ * The directory used when the affixes give none: the real path of os.tmpdir(), taken once when
+ * loaded (as tempy's root): what is made there is made, and named, by that path, not through a
+ * link that its owner may repoint (temp's own is path.resolve). os.tmpdir() missing: resolved.
+ */
+const dir = realOrResolved(os.tmpdir());
+
+function realOrResolved(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
 
 interface Affixes {
   prefix: string;
@@ -32,8 +46,16 @@ function parseAffixes(raw: unknown, defaultPrefix: string): Affixes {
   if (typeof raw === 'string') return { prefix: raw, suffix: '', dir };
   if (typeof raw !== 'object') throw new Error('Unknown affix declaration: [object Object]'); // temp's words, as it prints them
   const o = raw as types.TempAffixes;
-  const text = (v: unknown) => (v === undefined || v === null ? '' : v);
-  return { prefix: text(o.prefix) as string, suffix: text(o.suffix) as string, dir: (o.dir as string | undefined) || dir };
+  // Strings only (or nothing): an object's own toString would choose the name after it was
+  // looked at (SECURITY.md, guarantee 6). temp joins whatever it is given.
+  const text = (name: 'prefix' | 'suffix', v: unknown): string => {
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') throw invalidArgType(name, 'of type string', v);
+    return v;
+  };
+  const d: unknown = o.dir;
+  if (d !== undefined && d !== null && typeof d !== 'string') throw invalidArgType('dir', 'of type string', d);
+  return { prefix: text('prefix', o.prefix), suffix: text('suffix', o.suffix), dir: d || dir };
 }
 
 /** temp's shape: prefix, year, month (0-11), day, '-', pid, '-', then the random part, suffix. */
@@ -45,19 +67,55 @@ function namePrefix(a: Affixes): string {
 // --- tracking ---------------------------------------------------------------
 
 let tracking = false;
-let exitListener = false;
-const filesToDelete: string[] = [];
-const dirsToDelete: string[] = [];
 
-function tracked(list: string[], p: string): void {
+/** What was made while tracking, with its identity taken at creation (for the hand-over). */
+interface Tracked {
+  path: string;
+  dev: number;
+  ino: number;
+}
+const filesToDelete: Tracked[] = [];
+const dirsToDelete: Tracked[] = [];
+
+/**
+ * At exit, through the core's hook (_lifetime.ts), as securetemp/tmp does: the process's exit
+ * removes everything tracked, each failure reported and the rest still removed (tenth outside
+ * review: the first failure was thrown out of the 'exit' listener, and the listeners after it,
+ * other objects' cleanup among them, never ran). A worker's exit is not the process's: the
+ * worker hands what it tracked to the addon, which removes it when the process exits, if the
+ * path still leads to what was made (temp removed it at the worker's exit, while the main
+ * thread used what the worker had handed it: the name free for anyone to take).
+ */
+const atExit: Removable = {
+  removeAtExit(): void {
+    for (const list of [filesToDelete, dirsToDelete]) {
+      for (let t = list.shift(); t !== undefined; t = list.shift()) {
+        try {
+          native.removeTreeSync(t.path);
+        } catch (e) {
+          warnAtExit(e, 'securetemp/temp');
+        }
+      }
+    }
+  },
+  handOver(): void {
+    for (const [list, kind] of [[filesToDelete, EXIT_FILE], [dirsToDelete, EXIT_TREE]] as const) {
+      for (let t = list.shift(); t !== undefined; t = list.shift()) {
+        try {
+          native.removeAtProcessExit(kind, t.path, t.dev, t.ino);
+        } catch (e) {
+          warnAtExit(e, 'securetemp/temp');
+        }
+      }
+    }
+  },
+};
+
+function tracked(list: Tracked[], p: string, stat: () => fs.Stats): void {
   if (!tracking) return;
-  if (!exitListener) {
-    process.addListener('exit', () => {
-      cleanupSync();
-    });
-    exitListener = true;
-  }
-  list.push(p);
+  const st = stat();
+  list.push({ path: p, dev: st.dev, ino: st.ino });
+  trackAtExit(atExit); // installs the core's exit hook with the first entry
 }
 
 /** Removes everything tracked, as cleanup() does; `false` when tracking is off. */
@@ -65,8 +123,8 @@ function cleanupSync(): false | types.TempStats {
   if (!tracking) return false;
   let files = 0;
   let dirs = 0;
-  for (let p = filesToDelete.shift(); p !== undefined; p = filesToDelete.shift(), files++) native.removeTreeSync(p);
-  for (let p = dirsToDelete.shift(); p !== undefined; p = dirsToDelete.shift(), dirs++) native.removeTreeSync(p);
+  for (let t = filesToDelete.shift(); t !== undefined; t = filesToDelete.shift(), files++) native.removeTreeSync(t.path);
+  for (let t = dirsToDelete.shift(); t !== undefined; t = dirsToDelete.shift(), dirs++) native.removeTreeSync(t.path);
   return { files, dirs };
 }
 
@@ -86,8 +144,8 @@ async function cleanupAsync(): Promise<types.TempStats> {
   if (!tracking) throw new Error('not tracking');
   let files = 0;
   let dirs = 0;
-  for (let p = filesToDelete.shift(); p !== undefined; p = filesToDelete.shift(), files++) await native.removeTree(p);
-  for (let p = dirsToDelete.shift(); p !== undefined; p = dirsToDelete.shift(), dirs++) await native.removeTree(p);
+  for (let t = filesToDelete.shift(); t !== undefined; t = filesToDelete.shift(), files++) await native.removeTree(t.path);
+  for (let t = dirsToDelete.shift(); t !== undefined; t = dirsToDelete.shift(), dirs++) await native.removeTree(t.path);
   return { files, dirs };
 }
 
@@ -103,7 +161,7 @@ function track(value?: boolean): typeof temp {
 function mkdirSync(affixes?: types.TempAffixesArg): string {
   const a = parseAffixes(affixes, 'd-');
   const d = mkdtempSync({ dir: ensureDirSync(a.dir, true), prefix: namePrefix(a), suffix: a.suffix });
-  tracked(dirsToDelete, d);
+  tracked(dirsToDelete, d, () => fs.lstatSync(d));
   return d;
 }
 
@@ -113,7 +171,7 @@ function mkdir(affixes?: types.TempAffixesArg, callback?: types.TempCallback<str
     async () => {
       const a = parseAffixes(affixes, 'd-');
       const d = await mkdtemp({ dir: ensureDirSync(a.dir, true), prefix: namePrefix(a), suffix: a.suffix });
-      tracked(dirsToDelete, d);
+      tracked(dirsToDelete, d, () => fs.lstatSync(d));
       return d;
     },
     callback,
@@ -124,9 +182,9 @@ function mkdir(affixes?: types.TempAffixesArg, callback?: types.TempCallback<str
 /** A new file, created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW), 0600, open for reading and writing. */
 function openSync(affixes?: types.TempAffixesArg): types.TempOpenResult {
   const a = parseAffixes(affixes, 'f-');
-  checkChainSync(a.dir); // another user's directory is refused, as by mkdir
-  const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
-  tracked(filesToDelete, r.path);
+  // another user's directory is refused, as by mkdir; made by the real path it checked
+  const r = mkstempSync({ dir: checkChainSync(a.dir), prefix: namePrefix(a), suffix: a.suffix });
+  tracked(filesToDelete, r.path, () => fs.fstatSync(r.fd));
   return { path: r.path, fd: r.fd };
 }
 
@@ -135,9 +193,8 @@ function open(affixes?: types.TempAffixesArg, callback?: types.TempCallback<type
   return settle(
     async () => {
       const a = parseAffixes(affixes, 'f-');
-      checkChainSync(a.dir);
-      const r = await mkstemp({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
-      tracked(filesToDelete, r.path);
+      const r = await mkstemp({ dir: checkChainSync(a.dir), prefix: namePrefix(a), suffix: a.suffix });
+      tracked(filesToDelete, r.path, () => fs.fstatSync(r.fd));
       return { path: r.path, fd: r.fd };
     },
     callback,
@@ -148,9 +205,8 @@ function open(affixes?: types.TempAffixesArg, callback?: types.TempCallback<type
 /** An fs.WriteStream to a new file created exclusively, 0600; its `path` is the file's. */
 function createWriteStream(affixes?: types.TempAffixesArg): fs.WriteStream {
   const a = parseAffixes(affixes, 's-');
-  checkChainSync(a.dir);
-  const r = mkstempSync({ dir: a.dir, prefix: namePrefix(a), suffix: a.suffix });
-  tracked(filesToDelete, r.path);
+  const r = mkstempSync({ dir: checkChainSync(a.dir), prefix: namePrefix(a), suffix: a.suffix });
+  tracked(filesToDelete, r.path, () => fs.fstatSync(r.fd));
   const stream = fs.createWriteStream(r.path, { fd: r.fd });
   stream.path = r.path; // given an fd, Node leaves `path` unset; temp's stream has it
   return stream;
@@ -166,7 +222,7 @@ function tempPath(affixes?: types.TempAffixesArg, defaultPrefix?: string): strin
   // checked as mkstemp checks affixes (one name component, no NUL), before anything is made
   const name = namePrefix({ ...a, prefix: checkAffix('prefix', a.prefix) }) + native.randomChars(native.RANDOM_CHARS) + checkAffix('suffix', a.suffix);
   const u = unplantableSync(a.dir, name);
-  if (u.fresh !== null) tracked(dirsToDelete, u.fresh);
+  if (u.fresh !== null) tracked(dirsToDelete, u.fresh, () => fs.lstatSync(u.fresh!));
   return u.path;
 }
 

@@ -42,8 +42,9 @@ function baseDirectory(o: types.TempyBaseOptions): string {
     assertSafePathComponent(o.parentDirectory);
     base = ensureDirSync(path.join(base, o.parentDirectory), false);
   }
-  checkChainSync(base); // another user's directory, or one under theirs (a hostile TMPDIR): EACCES
-  return base;
+  // another user's directory, or one under theirs (a hostile TMPDIR): EACCES. Everything is
+  // then made, and named, by the real path checked, never by a link on the way.
+  return checkChainSync(base);
 }
 
 interface FilePlan {
@@ -174,18 +175,40 @@ async function write(content: types.TempyContent, options: types.TempyFileOption
   } finally {
     if (readable) content.removeListener('error', keep);
   }
+  // The descriptor has one owner at a time: write() until a stream takes it, then the stream
+  // (autoClose), whose 'close' is awaited. A WriteStream closes its descriptor when destroyed,
+  // even with autoClose: false (tenth outside review: a failed source had it closed twice, the
+  // second time a number free or someone else's by then; EBADF replaced the source's error and
+  // the partial file was left).
+  let owned = true;
   try {
     if (early !== null) throw (early as { error: unknown }).error;
-    // autoClose: false: the descriptor is closed here, once, whatever the stream did
-    if (readable) await pipeline(content, fs.createWriteStream('', { fd, autoClose: false }));
-    else await new Promise<void>((resolve, reject) => fs.writeFile(fd, data as string, (e) => (e ? reject(e) : resolve())));
+    if (readable) {
+      const out = fs.createWriteStream('', { fd, autoClose: true });
+      owned = false;
+      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+      try {
+        await pipeline(content, out);
+      } finally {
+        await closed; // the file is removed (on failure) only once the stream let go of it
+      }
+    } else await new Promise<void>((resolve, reject) => fs.writeFile(fd, data as string, (e) => (e ? reject(e) : resolve())));
   } catch (e) {
-    fs.closeSync(fd);
+    if (owned) closeQuietly(fd);
     await remove(made); // a failed write leaves nothing (tempy leaves the partial file)
     throw e;
   }
-  fs.closeSync(fd);
+  if (owned) fs.closeSync(fd);
   return made;
+}
+
+/** Closes a descriptor of ours on a failure path: the failure is what is reported. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // the first error is the one the caller gets
+  }
 }
 
 /** Writes `content` (a string, bytes or a readable stream) to a new file created exclusively (0600); returns its path. */
