@@ -64,6 +64,7 @@ interface Job {
   prefix: string;
   flags: number; // FLAG_FSYNC, FLAG_CHOWN, FLAG_NO_TMPFILE, FLAG_UMASK_MODE
   perms: number; // -1: the replaced file's, or as created for a new file
+  create: number; // with FLAG_UMASK_MODE: the new file's creation mode (the kernel applies the umask)
   uid: number; // with FLAG_CHOWN
   gid: number;
   enc: BufferEncoding;
@@ -89,8 +90,8 @@ function chunkBytes(c: unknown, enc: BufferEncoding): Uint8Array {
   return b;
 }
 
-/** Every argument checked before anything is created. umaskMode: see writeFileAtomicUmaskMode. */
-function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boolean, umaskMode = false): Job {
+/** Every argument checked before anything is created. createMode: see writeFileAtomicUmaskMode (null: not that). */
+function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boolean, createMode: number | null = null): Job {
   const o = checkOptionsObject('options', options, KEYS);
   let enc: BufferEncoding = 'utf8';
   if (o.encoding !== undefined) {
@@ -124,8 +125,9 @@ function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boo
   let flags = fsync ? FLAG_FSYNC : 0;
   if (o.chown !== undefined) flags |= FLAG_CHOWN;
   if (internals.forceNoTmpfile) flags |= FLAG_NO_TMPFILE;
-  if (umaskMode && o.permissions === undefined) flags |= FLAG_UMASK_MODE;
-  return { t, follow, prefix: hiddenPrefix(t.name), flags, perms, uid, gid, enc, bytes, chunks };
+  if (createMode !== null && o.permissions === undefined) flags |= FLAG_UMASK_MODE;
+  const create = createMode === null ? 0o666 : createMode & 0o777;
+  return { t, follow, prefix: hiddenPrefix(t.name), flags, perms, create, uid, gid, enc, bytes, chunks };
 }
 
 // Following links, write-file-atomic's way with one rule more: the kernel's protected_symlinks
@@ -310,7 +312,7 @@ function fdStat(dirfd: number): Promise<fs.Stats> {
 function beginArgs(j: Job) {
   // A new file is created 0o666 narrowed by the umask, as any new file; with `permissions`
   // it is created private and given them at commit.
-  return [j.t.dir, j.t.name, j.prefix, SUFFIX, j.flags, candidateNames(j.prefix, SUFFIX), j.perms >= 0 ? 0o600 : 0o666] as const;
+  return [j.t.dir, j.t.name, j.prefix, SUFFIX, j.flags, candidateNames(j.prefix, SUFFIX), j.perms >= 0 ? 0o600 : j.flags & FLAG_UMASK_MODE ? j.create : 0o666] as const;
 }
 
 // The rule for owner and mode is the addon's (core.h: the trust rule, st_atomic_commit): the
@@ -494,11 +496,11 @@ async function runAsync(j: Job): Promise<void> {
  * `path` is replaced, not followed, unless `followSymlinks` is true.
  */
 export function writeFileAtomicSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
-  writeSync(path, data, options, false);
+  writeSync(path, data, options, null);
 }
 
-function writeSync(path: unknown, data: unknown, options: unknown, umaskMode: boolean): void {
-  const j = prepare(path, data, options, false, umaskMode);
+function writeSync(path: unknown, data: unknown, options: unknown, createMode: number | null): void {
+  const j = prepare(path, data, options, false, createMode);
   if (pending.has(j.t.path)) throw busy(j.t.path);
   runSync(resolvedSync(j));
 }
@@ -508,13 +510,13 @@ function writeSync(path: unknown, data: unknown, options: unknown, umaskMode: bo
  * iterable or a Readable, written as it comes. Calls for the same path complete in call order.
  */
 export function writeFileAtomic(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions): Promise<void> {
-  return writeAsync(path, data, options, false);
+  return writeAsync(path, data, options, null);
 }
 
-function writeAsync(path: unknown, data: unknown, options: unknown, umaskMode: boolean): Promise<void> {
+function writeAsync(path: unknown, data: unknown, options: unknown, createMode: number | null): Promise<void> {
   let j: Job;
   try {
-    j = prepare(path, data, options, true, umaskMode);
+    j = prepare(path, data, options, true, createMode);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -532,13 +534,16 @@ function writeAsync(path: unknown, data: unknown, options: unknown, umaskMode: b
  * As writeFileAtomicSync, but without `permissions` the new file's mode is that of any new
  * file, 0o666 narrowed by the umask, whatever is at `path`: write-file-atomic's `mode: false`.
  * The kernel applies the umask at creation; it is never read (process.umask() would set it to 0
- * for a moment, for every thread of the process). Not part of the public API.
+ * for a moment, for every thread of the process). `createMode` (default 0o666) is the mode the
+ * file is created with, narrowed by the umask: with no chmod after it, the drop-in's retry
+ * when fchmod is refused creates the file with the mode asked, never 0o666 (tenth outside
+ * review). Not part of the public API.
  */
-export function writeFileAtomicUmaskModeSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
-  writeSync(path, data, options, true);
+export function writeFileAtomicUmaskModeSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions, createMode = 0o666): void {
+  writeSync(path, data, options, createMode);
 }
 
 /** The asynchronous form of writeFileAtomicUmaskModeSync. Not part of the public API. */
-export function writeFileAtomicUmaskMode(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions): Promise<void> {
-  return writeAsync(path, data, options, true);
+export function writeFileAtomicUmaskMode(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions, createMode = 0o666): Promise<void> {
+  return writeAsync(path, data, options, createMode);
 }
