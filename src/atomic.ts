@@ -165,6 +165,8 @@ function refusedLink(p: string): NodeJS.ErrnoException {
  * in turn; ELOOP after 40 links), and the directory handle the addon opens is compared (device
  * and inode) with the directory checked, so nothing swapped in between is written in.
  */
+
+/** The link read is the one checked: a link swapped between lstat and readlink is another inode. */
 function sameLink(before: fs.Stats, after: fs.Stats | undefined): boolean {
   return after !== undefined && after.isSymbolicLink() && after.dev === before.dev && after.ino === before.ino && after.uid === before.uid;
 }
@@ -183,8 +185,11 @@ type Ask = { op: 'lstat'; p: string } | { op: 'readlink'; p: string };
 /** The walk's answer: the path as given (null), or the real directory (checked) and the last name. */
 type Walked = { dir: string; name: string; id: fs.Stats } | null;
 
+// A backslash is a separator on Windows only: on POSIX it may be part of a name.
+const SEPARATORS = process.platform === 'win32' ? /[\\/]+/ : /\/+/;
+
 function splitNames(p: string): string[] {
-  return p.slice(path.parse(p).root.length).split(/[\\/]+/).filter((n) => n !== '' && n !== '.');
+  return p.slice(path.parse(p).root.length).split(SEPARATORS).filter((n) => n !== '' && n !== '.');
 }
 
 /**
@@ -299,9 +304,9 @@ function checkDirId(j: Job, st: fs.Stats | undefined): void {
     throw systemError('EAGAIN', 'open', j.t.dir, 'the directory changed after its path was checked (followSymlinks)');
 }
 
-// The addon's directory handle, looked at (fstat works on an O_PATH handle too). Where the addon
-// has no descriptor to show (Windows: no owners to check either), nothing to compare.
-function fdStatSync(dirfd: number): fs.Stats | undefined {
+// The addon's directory handle, looked at (fstat works on an O_PATH handle too). Not on Windows,
+// where the addon holds a HANDLE, not a descriptor (and there are no owners to check: no dirId).
+function fdStatSync(dirfd: number): fs.Stats {
   return fs.fstatSync(dirfd);
 }
 

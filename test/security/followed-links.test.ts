@@ -236,3 +236,33 @@ describe.runIf(isLinux)('the directory written in is the one checked (tenth outs
     expect(JSON.parse(out.stdout)).toEqual({ armed: false, err: 'EAGAIN', victim: ['file:precious'] });
   });
 });
+
+describe.runIf(isLinux)('links resolved one name at a time (tenth outside review)', () => {
+  let s: ReturnType<typeof scratch>;
+  beforeAll(() => {
+    s = scratch();
+  });
+  afterAll(() => s.remove());
+
+  it.each(['sync', 'async'])('%s: a backslash in a link target is part of a name on POSIX, not a separator', async (how) => {
+    const dir = fs.mkdtempSync(path.join(s.dir, `${how}-`));
+    fs.writeFileSync(path.join(dir, 'a\\b'), 'old');
+    fs.symlinkSync('a\\b', path.join(dir, 'link'));
+    const at = path.join(dir, 'link');
+    if (how === 'sync') tempfile.writeFileAtomicSync(at, 'new', { followSymlinks: true });
+    else await tempfile.writeFileAtomic(at, 'new', { followSymlinks: true });
+    expect([fs.readFileSync(path.join(dir, 'a\\b'), 'utf8'), fs.lstatSync(at).isSymbolicLink(), ls(dir)]).toEqual(['new', true, ['a\\b', 'link']]);
+  });
+
+  it.each(['sync', 'async'])("%s: '..' in a link target is taken from the link's real directory, as the kernel does", async (how) => {
+    const dir = fs.mkdtempSync(path.join(s.dir, `${how}-`));
+    fs.mkdirSync(path.join(dir, 'real', 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'real', 'f'), 'old');
+    fs.symlinkSync(path.join('real', 'deep'), path.join(dir, 'd'));
+    fs.symlinkSync(path.join('..', 'f'), path.join(dir, 'real', 'deep', 'up'));
+    const at = path.join(dir, 'd', 'up');
+    if (how === 'sync') tempfile.writeFileAtomicSync(at, 'new', { followSymlinks: true });
+    else await tempfile.writeFileAtomic(at, 'new', { followSymlinks: true });
+    expect([fs.readFileSync(path.join(dir, 'real', 'f'), 'utf8'), ls(path.join(dir, 'real')), ls(dir)]).toEqual(['new', ['deep', 'f'], ['d', 'real']]);
+  });
+});
