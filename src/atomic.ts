@@ -64,11 +64,13 @@ interface Job {
   prefix: string;
   flags: number; // FLAG_FSYNC, FLAG_CHOWN, FLAG_NO_TMPFILE, FLAG_UMASK_MODE
   perms: number; // -1: the replaced file's, or as created for a new file
+  create: number; // with FLAG_UMASK_MODE: the new file's creation mode (the kernel applies the umask)
   uid: number; // with FLAG_CHOWN
   gid: number;
   enc: BufferEncoding;
   bytes: Uint8Array | null; // all the data at once, or
   chunks: Iterable<unknown> | AsyncIterable<unknown> | null; // streamed
+  dirId?: { dev: number; ino: number }; // followSymlinks: the directory checked, to be the one written in
 }
 
 function checkId(name: string, v: unknown): number {
@@ -88,8 +90,8 @@ function chunkBytes(c: unknown, enc: BufferEncoding): Uint8Array {
   return b;
 }
 
-/** Every argument checked before anything is created. umaskMode: see writeFileAtomicUmaskMode. */
-function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boolean, umaskMode = false): Job {
+/** Every argument checked before anything is created. createMode: see writeFileAtomicUmaskMode (null: not that). */
+function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boolean, createMode: number | null = null): Job {
   const o = checkOptionsObject('options', options, KEYS);
   let enc: BufferEncoding = 'utf8';
   if (o.encoding !== undefined) {
@@ -123,15 +125,9 @@ function prepare(path: unknown, data: unknown, options: unknown, allowAsync: boo
   let flags = fsync ? FLAG_FSYNC : 0;
   if (o.chown !== undefined) flags |= FLAG_CHOWN;
   if (internals.forceNoTmpfile) flags |= FLAG_NO_TMPFILE;
-  if (umaskMode && o.permissions === undefined) flags |= FLAG_UMASK_MODE;
-  return { t, follow, prefix: hiddenPrefix(t.name), flags, perms, uid, gid, enc, bytes, chunks };
-}
-
-/** The job for the file the link leads to (followSymlinks), or the job as it is. */
-function followed(j: Job, real: string | null): Job {
-  if (real === null || real === j.t.path) return j;
-  const name = path.basename(real);
-  return { ...j, t: { path: real, dir: path.dirname(real), name }, prefix: hiddenPrefix(name) };
+  if (createMode !== null && o.permissions === undefined) flags |= FLAG_UMASK_MODE;
+  const create = createMode === null ? 0o666 : createMode & 0o777;
+  return { t, follow, prefix: hiddenPrefix(t.name), flags, perms, create, uid, gid, enc, bytes, chunks };
 }
 
 // Following links, write-file-atomic's way with one rule more: the kernel's protected_symlinks
@@ -158,12 +154,17 @@ function refusedLink(p: string): NodeJS.ErrnoException {
  * The last name of the chain is never resolved again (third outside review, 2026-12-03): it was
  * checked not to be a link, and a realpath() of the whole path would follow one put there since
  * (another user flipping a file in a sticky directory into a link to root's secret got root to
- * write through it). Only its directory is resolved; the rename then replaces whatever the name
- * is by then, a link included, and never follows it.
+ * write through it). The rename replaces whatever the name is by then, a link included, and
+ * never follows it.
+ *
+ * Every link on the way is checked, directory components included (tenth outside review): the
+ * directory part was resolved with realpath() unchecked, and the real path opened, so another
+ * user's link planted in /tmp as a directory component led root's write into any directory, and
+ * the kernel's protected_symlinks never saw that link. The path is now resolved one name at a
+ * time, as the kernel does (lstat of each prefix; a link is checked, read and its target resolved
+ * in turn; ELOOP after 40 links), and the directory handle the addon opens is compared (device
+ * and inode) with the directory checked, so nothing swapped in between is written in.
  */
-function realDirOf(p: string, realDir: string): string {
-  return path.join(realDir, path.basename(p));
-}
 
 /** The link read is the one checked: a link swapped between lstat and readlink is another inode. */
 function sameLink(before: fs.Stats, after: fs.Stats | undefined): boolean {
@@ -179,77 +180,144 @@ function isMissing(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** What the walk asks for: each answered by fs, synchronously or not. */
+type Ask = { op: 'lstat'; p: string } | { op: 'readlink'; p: string };
+/** The walk's answer: the path as given (null), or the real directory (checked) and the last name. */
+type Walked = { dir: string; name: string; id: fs.Stats } | null;
+
+// A backslash is a separator on Windows only: on POSIX it may be part of a name.
+const SEPARATORS = process.platform === 'win32' ? /[\\/]+/ : /\/+/;
+
+function splitNames(p: string): string[] {
+  return p.slice(path.parse(p).root.length).split(SEPARATORS).filter((n) => n !== '' && n !== '.');
+}
+
+/**
+ * Resolves `given` (absolute) one name at a time, each link met checked with untrusted() against
+ * the directory it is in (real, as resolved so far) before it is read. Null: nothing to follow
+ * (no link met), or the path does not resolve (written as given, as write-file-atomic does).
+ */
+function* walk(given: string): Generator<Ask, Walked, fs.Stats | string | undefined> {
+  let done = path.parse(given).root;
+  let doneSt: fs.Stats | undefined; // of `done`, once looked at
+  const rest = splitNames(given);
+  let links = 0;
+  let givenLeft = rest.length; // the given path's names are the last of `rest`
+  let lastIsLink = false; // the given path's last name is a link: a dangling one is replaced
+  while (rest.length > 0) {
+    const ofGiven = rest.length === givenLeft;
+    const n = rest.shift() as string;
+    if (ofGiven) givenLeft--;
+    if (n === '..') {
+      done = path.dirname(done);
+      doneSt = undefined;
+      continue;
+    }
+    const at = path.join(done, n);
+    const st = (yield { op: 'lstat', p: at }) as fs.Stats | undefined;
+    if (st === undefined) {
+      // Nothing there yet: a new file in the directory checked. A dangling link: written as given.
+      if (rest.length > 0 || lastIsLink || links === 0) return null;
+      if (doneSt === undefined) doneSt = (yield { op: 'lstat', p: done }) as fs.Stats | undefined;
+      if (doneSt === undefined || !doneSt.isDirectory()) return null;
+      return { dir: done, name: n, id: doneSt };
+    }
+    if (st.isSymbolicLink()) {
+      if (ofGiven && givenLeft === 0) lastIsLink = true;
+      if (++links > MAX_LINKS) throw systemError('ELOOP', 'open', given);
+      if (doneSt === undefined) doneSt = (yield { op: 'lstat', p: done }) as fs.Stats | undefined;
+      if (doneSt === undefined) return null;
+      if (untrusted(st, doneSt)) throw refusedLink(at);
+      const target = (yield { op: 'readlink', p: at }) as string;
+      if (!sameLink(st, (yield { op: 'lstat', p: at }) as fs.Stats | undefined)) throw swappedLink(at);
+      if (path.isAbsolute(target)) {
+        done = path.parse(path.resolve(target)).root;
+        doneSt = undefined;
+      }
+      rest.unshift(...splitNames(target));
+      continue;
+    }
+    if (rest.length === 0) {
+      // The last name, not a link: never looked at again.
+      if (links === 0) return null; // no link on the way: the path as given
+      if (doneSt === undefined) doneSt = (yield { op: 'lstat', p: done }) as fs.Stats | undefined;
+      if (doneSt === undefined || !doneSt.isDirectory()) return null;
+      return { dir: done, name: n, id: doneSt };
+    }
+    if (!st.isDirectory()) return null; // ENOTDIR: the write reports it
+    done = at;
+    doneSt = st;
+  }
+  return null; // ends in '..' or at the root: as given, the write reports it
+}
+
+function lstatOrNot(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p, { throwIfNoEntry: false });
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    throw e;
+  }
+}
+
+async function lstatOrNotAsync(p: string): Promise<fs.Stats | undefined> {
+  try {
+    return await fs.promises.lstat(p);
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The job for the directory and name the walk found, to be written through that directory only. */
+function walked(j: Job, w: Walked): Job {
+  if (w === null) return j;
+  return { ...j, t: { path: path.join(w.dir, w.name), dir: w.dir, name: w.name }, prefix: hiddenPrefix(w.name), dirId: process.platform === 'win32' ? undefined : { dev: w.id.dev, ino: w.id.ino } };
+}
+
 function resolvedSync(j: Job): Job {
   if (!j.follow) return j;
-  let p = j.t.path;
-  let missing = false;
-  for (let hops = 0; ; hops++) {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(p, { throwIfNoEntry: false });
-    } catch (e) {
-      if (isMissing(e)) {
-        missing = true;
-        break;
-      }
-      throw e;
-    }
-    if (st === undefined) missing = true;
-    if (st === undefined || !st.isSymbolicLink()) break;
-    if (hops === MAX_LINKS) throw systemError('ELOOP', 'open', j.t.path);
-    if (untrusted(st, fs.statSync(path.dirname(p)))) throw refusedLink(p);
-    const target = fs.readlinkSync(p);
-    if (!sameLink(st, fs.lstatSync(p, { throwIfNoEntry: false }))) throw swappedLink(p);
-    p = path.resolve(path.dirname(p), target);
+  const g = walk(j.t.path);
+  let r = g.next();
+  while (!r.done) {
+    const a = r.value;
+    r = g.next(a.op === 'lstat' ? lstatOrNot(a.p) : fs.readlinkSync(a.p));
   }
-  if (p === j.t.path || missing) return j; // a dangling link: replaced, as write-file-atomic does
-  let real: string;
-  try {
-    real = realDirOf(p, fs.realpathSync(path.dirname(p)));
-  } catch (e) {
-    if (!isMissing(e)) throw e;
-    return j; // a dangling link: replaced, as write-file-atomic does
-  }
-  return followed(j, real);
+  return walked(j, r.value);
 }
 
 async function resolved(j: Job): Promise<Job> {
   if (!j.follow) return j;
-  let p = j.t.path;
-  let missing = false;
-  for (let hops = 0; ; hops++) {
-    let st: fs.Stats;
-    try {
-      st = await fs.promises.lstat(p);
-    } catch (e) {
-      if (isMissing(e)) {
-        missing = true;
-        break;
-      }
-      throw e;
-    }
-    if (!st.isSymbolicLink()) break;
-    if (hops === MAX_LINKS) throw systemError('ELOOP', 'open', j.t.path);
-    if (untrusted(st, await fs.promises.stat(path.dirname(p)))) throw refusedLink(p);
-    const target = await fs.promises.readlink(p);
-    if (!sameLink(st, await fs.promises.lstat(p).catch(() => undefined))) throw swappedLink(p);
-    p = path.resolve(path.dirname(p), target);
+  const g = walk(j.t.path);
+  let r = g.next();
+  while (!r.done) {
+    const a = r.value;
+    r = g.next(a.op === 'lstat' ? await lstatOrNotAsync(a.p) : await fs.promises.readlink(a.p));
   }
-  if (p === j.t.path || missing) return j;
-  let real: string;
-  try {
-    real = realDirOf(p, await fs.promises.realpath(path.dirname(p)));
-  } catch (e) {
-    if (!isMissing(e)) throw e;
-    return j;
-  }
-  return followed(j, real);
+  return walked(j, r.value);
+}
+
+/** The directory the addon opened is the one the walk checked (dev and inode), or EAGAIN. */
+function checkDirId(j: Job, st: fs.Stats | undefined): void {
+  const id = j.dirId as { dev: number; ino: number };
+  if (st === undefined || st.dev !== id.dev || st.ino !== id.ino)
+    throw systemError('EAGAIN', 'open', j.t.dir, 'the directory changed after its path was checked (followSymlinks)');
+}
+
+// The addon's directory handle, looked at (fstat works on an O_PATH handle too). Not on Windows,
+// where the addon holds a HANDLE, not a descriptor (and there are no owners to check: no dirId).
+function fdStatSync(dirfd: number): fs.Stats {
+  return fs.fstatSync(dirfd);
+}
+
+function fdStat(dirfd: number): Promise<fs.Stats> {
+  return new Promise((resolve, reject) => fs.fstat(dirfd, (err, st) => (err ? reject(err) : resolve(st))));
 }
 
 function beginArgs(j: Job) {
   // A new file is created 0o666 narrowed by the umask, as any new file; with `permissions`
   // it is created private and given them at commit.
-  return [j.t.dir, j.t.name, j.prefix, SUFFIX, j.flags, candidateNames(j.prefix, SUFFIX), j.perms >= 0 ? 0o600 : 0o666] as const;
+  return [j.t.dir, j.t.name, j.prefix, SUFFIX, j.flags, candidateNames(j.prefix, SUFFIX), j.perms >= 0 ? 0o600 : j.flags & FLAG_UMASK_MODE ? j.create : 0o666] as const;
 }
 
 // The rule for owner and mode is the addon's (core.h: the trust rule, st_atomic_commit): the
@@ -291,10 +359,12 @@ function closeIfOursSync(fd: number): void {
 
 function runSync(j: Job): void {
   // Data given whole: one call does it all (unless a test stops between write and commit).
-  if (j.bytes !== null && internals.beforeAtomicCommit === null) return native.atomicWriteSync(...writeArgs(j, j.bytes));
+  // A followed path takes the steps: the directory handle is checked between begin and the writes.
+  if (j.bytes !== null && internals.beforeAtomicCommit === null && j.dirId === undefined) return native.atomicWriteSync(...writeArgs(j, j.bytes));
   const b = native.atomicBeginSync(...beginArgs(j));
   const fd = b[0];
   try {
+    if (j.dirId !== undefined) checkDirId(j, fdStatSync(b[1]));
     if (j.bytes !== null) writeAllSync(fd, j.bytes, 0);
     else {
       let pos = 0;
@@ -374,7 +444,7 @@ function release(chunks: Job['chunks']): void {
 }
 
 async function runAsync(j: Job): Promise<void> {
-  if (j.bytes !== null && internals.beforeAtomicCommit === null) return native.atomicWrite(...writeArgs(j, j.bytes));
+  if (j.bytes !== null && internals.beforeAtomicCommit === null && j.dirId === undefined) return native.atomicWrite(...writeArgs(j, j.bytes));
   let b: AtomicBegun;
   try {
     b = await native.atomicBegin(...beginArgs(j));
@@ -384,6 +454,14 @@ async function runAsync(j: Job): Promise<void> {
   }
   const fd = b[0];
   try {
+    if (j.dirId !== undefined) {
+      try {
+        checkDirId(j, await fdStat(b[1]));
+      } catch (e) {
+        release(j.chunks); // a stream not to be read after all
+        throw e;
+      }
+    }
     if (j.bytes !== null) await writeAll(fd, j.bytes, 0);
     else {
       // Pulled one chunk at a time: a Readable is paused while its chunk is written.
@@ -423,11 +501,11 @@ async function runAsync(j: Job): Promise<void> {
  * `path` is replaced, not followed, unless `followSymlinks` is true.
  */
 export function writeFileAtomicSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
-  writeSync(path, data, options, false);
+  writeSync(path, data, options, null);
 }
 
-function writeSync(path: unknown, data: unknown, options: unknown, umaskMode: boolean): void {
-  const j = prepare(path, data, options, false, umaskMode);
+function writeSync(path: unknown, data: unknown, options: unknown, createMode: number | null): void {
+  const j = prepare(path, data, options, false, createMode);
   if (pending.has(j.t.path)) throw busy(j.t.path);
   runSync(resolvedSync(j));
 }
@@ -437,13 +515,13 @@ function writeSync(path: unknown, data: unknown, options: unknown, umaskMode: bo
  * iterable or a Readable, written as it comes. Calls for the same path complete in call order.
  */
 export function writeFileAtomic(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions): Promise<void> {
-  return writeAsync(path, data, options, false);
+  return writeAsync(path, data, options, null);
 }
 
-function writeAsync(path: unknown, data: unknown, options: unknown, umaskMode: boolean): Promise<void> {
+function writeAsync(path: unknown, data: unknown, options: unknown, createMode: number | null): Promise<void> {
   let j: Job;
   try {
-    j = prepare(path, data, options, true, umaskMode);
+    j = prepare(path, data, options, true, createMode);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -461,13 +539,16 @@ function writeAsync(path: unknown, data: unknown, options: unknown, umaskMode: b
  * As writeFileAtomicSync, but without `permissions` the new file's mode is that of any new
  * file, 0o666 narrowed by the umask, whatever is at `path`: write-file-atomic's `mode: false`.
  * The kernel applies the umask at creation; it is never read (process.umask() would set it to 0
- * for a moment, for every thread of the process). Not part of the public API.
+ * for a moment, for every thread of the process). `createMode` (default 0o666) is the mode the
+ * file is created with, narrowed by the umask: with no chmod after it, the drop-in's retry
+ * when fchmod is refused creates the file with the mode asked, never 0o666 (tenth outside
+ * review). Not part of the public API.
  */
-export function writeFileAtomicUmaskModeSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions): void {
-  writeSync(path, data, options, true);
+export function writeFileAtomicUmaskModeSync(path: string | URL, data: AtomicDataSync, options?: WriteFileAtomicOptions, createMode = 0o666): void {
+  writeSync(path, data, options, createMode);
 }
 
 /** The asynchronous form of writeFileAtomicUmaskModeSync. Not part of the public API. */
-export function writeFileAtomicUmaskMode(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions): Promise<void> {
-  return writeAsync(path, data, options, true);
+export function writeFileAtomicUmaskMode(path: string | URL, data: AtomicData, options?: WriteFileAtomicOptions, createMode = 0o666): Promise<void> {
+  return writeAsync(path, data, options, createMode);
 }

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type WriteFileAtomic from 'securetemp/write-file-atomic';
-import { internals, isRoot, ls, runNode, scratch } from './_helpers';
+import { ROOT, internals, isRoot, ls, runNode, scratch } from './_helpers';
+import { spawnSync } from 'node:child_process';
 
 const require = createRequire(import.meta.url);
 const writeFileAtomic: typeof WriteFileAtomic = require('securetemp/write-file-atomic');
@@ -386,5 +387,52 @@ describe('module shapes', () => {
       expect(out.stderr).toBe('');
       expect(JSON.parse(out.stdout)).toEqual(['function', true, true]);
     }
+  });
+});
+
+describe.runIf(process.platform === 'linux')('a refused chmod never widens the mode (tenth outside review)', () => {
+  // fchmod refused (ENOSYS for anyone: FUSE, SMB, vfat; EPERM/EINVAL for a non-root user): the
+  // drop-in wrote again without it, creating the file 0o666 narrowed by the umask, so
+  // {mode: 0o600} came out 0644. write-file-atomic opens its temp file with the mode (the
+  // existing file's when none is given), so it stays 0600. Checked against write-file-atomic
+  // 7.0.1 under the same injection (strace -e inject=fchmod:error=ENOSYS).
+  const cases: [string, string, string][] = [
+    ['{mode: 0o600}', 'null', '{ mode: 0o600 }'],
+    ['{mode: 0o640}', 'null', '{ mode: 0o640 }'],
+    ['no mode, an existing 0600 file', '0o600', '{}'],
+    ['no mode, an existing 0640 file', '0o640', '{}'],
+  ];
+  it.each(cases)('%s: as write-file-atomic, never wider than asked', (_, existing, opts) => {
+    if (spawnSync('strace', ['-V']).status !== 0) throw new Error('strace is needed (apt-get install strace)');
+    const code = `const fs = require('fs'), path = require('path');
+      process.umask(0o022);
+      const out = {};
+      (async () => {
+        for (const mod of ['securetemp/write-file-atomic', 'write-file-atomic']) {
+          const wfa = require(mod);
+          for (const how of ['sync', 'async']) {
+            const f = path.join(process.argv[1], mod.replace(/\\W+/g, '-') + '-' + how);
+            if (${existing} !== null) { fs.writeFileSync(f, 'old'); fs.chmodSync(f, ${existing}); }
+            if (how === 'sync') wfa.sync(f, 'secret', ${opts}); else await wfa(f, 'secret', ${opts});
+            out[mod + ' ' + how] = (fs.statSync(f).mode & 0o777).toString(8) + ':' + fs.readFileSync(f, 'utf8');
+          }
+        }
+        console.log(JSON.stringify(out));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fchmod', '-e', 'inject=fchmod:error=ENOSYS', process.execPath, '-e', code, dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as Record<string, string>;
+    const want = (opts === '{}' ? Number(existing) : Number(/0o\d+/.exec(opts)![0])) & ~0o022;
+    const expected = `${want.toString(8)}:secret`;
+    expect(out).toEqual({
+      'securetemp/write-file-atomic sync': expected,
+      'securetemp/write-file-atomic async': expected,
+      'write-file-atomic sync': expected,
+      'write-file-atomic async': expected,
+    });
   });
 });

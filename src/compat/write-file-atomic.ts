@@ -3,6 +3,7 @@
 // [options], [callback]) and .sync — on securetemp's writeFileAtomic: the temp file is created
 // exclusively (O_TMPFILE, else O_EXCL|O_NOFOLLOW with a CSPRNG name), its mode and owner set
 // through the descriptor, the directory fsynced after the rename.
+import * as fs from 'node:fs';
 import * as atomics from '../atomic';
 import { ownCopy, plainBytes } from '../_bytes';
 import type { WriteFileAtomicOptions } from '../atomic';
@@ -15,6 +16,8 @@ interface Call {
   options: WriteFileAtomicOptions;
   /** mode: false: the mode of any new file, 0o666 narrowed by the umask (by the kernel). */
   umaskMode: boolean;
+  /** With umaskMode: the mode the file is created with, narrowed by the umask (by the kernel). */
+  createMode: number;
   created: ((tmpfile: null) => unknown) | null;
 }
 
@@ -45,7 +48,7 @@ function prepare(filename: unknown, data: unknown, options: unknown): Call {
   if (o.chown === false) st.chown = { uid: -1, gid: -1 }; // no chown: the file stays as created
   else if (o.chown !== undefined && o.chown !== null) st.chown = { uid: o.chown.uid, gid: o.chown.gid };
   const created = typeof o.tmpfileCreated === 'function' ? o.tmpfileCreated : null;
-  return { path: filename as string | URL, bytes: bytesOf(data, o.encoding), options: st, umaskMode, created };
+  return { path: filename as string | URL, bytes: bytesOf(data, o.encoding), options: st, umaskMode, createMode: 0o666, created };
 }
 
 /**
@@ -64,14 +67,29 @@ function refused(e: unknown): 'fchown' | 'fchmod' | null {
 
 /**
  * The call again without the refused system call: no chown at all (not the one that keeps the
- * owner either); no chmod: the mode the file was created with, 0o666 narrowed by the umask
- * (write-file-atomic's file keeps its open() mode, `mode` narrowed by the umask).
+ * owner either); no chmod: the file keeps the mode it is created with, narrowed by the umask, as
+ * write-file-atomic's keeps its open() mode: `mode`, or without it the existing file's mode.
+ * Never 0o666 for a file asked 0o600 (tenth outside review: {mode: 0o600} came out 0644).
  */
 function without(c: Call, call: 'fchown' | 'fchmod'): Call {
   if (call === 'fchown') return { ...c, options: { ...c.options, chown: { uid: -1, gid: -1 } } };
   const options = { ...c.options };
+  let createMode = 0o666;
+  if (options.permissions !== undefined) createMode = options.permissions & 0o777;
+  else createMode = existingMode(c.path);
   delete options.permissions;
-  return { ...c, options, umaskMode: true };
+  return { ...c, options, umaskMode: true, createMode };
+}
+
+/** The mode of the file at `p` (a link followed, as the write follows it), or 0o666 when there is none. */
+function existingMode(p: string | URL): number {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return 0o666; // the write reports what is wrong with the path, if anything
+  }
+  return st !== undefined && st.isFile() ? st.mode & 0o777 : 0o666;
 }
 
 /** Runs attempt(c); each refused chown/chmod once more without it (at most one of each). */
@@ -91,7 +109,9 @@ function retrying<T>(c: Call, attempt: (c: Call) => T, chain: (r: T, again: (e: 
 }
 
 function runSync(c: Call): void {
-  const atomicSync = c.umaskMode ? atomics.writeFileAtomicUmaskModeSync : atomics.writeFileAtomicSync;
+  const atomicSync = c.umaskMode
+    ? (p: string | URL, d: atomics.AtomicDataSync, o: WriteFileAtomicOptions) => atomics.writeFileAtomicUmaskModeSync(p, d, o, c.createMode)
+    : atomics.writeFileAtomicSync;
   // tmpfileCreated must run once the temp file exists: the data is handed over as an iterable,
   // whose first step securetemp takes after creating the file.
   if (c.created === null) return atomicSync(c.path, c.bytes, c.options);
@@ -104,7 +124,9 @@ function runSync(c: Call): void {
 }
 
 async function run(c: Call): Promise<void> {
-  const atomic = c.umaskMode ? atomics.writeFileAtomicUmaskMode : atomics.writeFileAtomic;
+  const atomic = c.umaskMode
+    ? (p: string | URL, d: atomics.AtomicData, o: WriteFileAtomicOptions) => atomics.writeFileAtomicUmaskMode(p, d, o, c.createMode)
+    : atomics.writeFileAtomic;
   if (c.created === null) return atomic(c.path, c.bytes, c.options);
   const created = c.created;
   async function* announced() {

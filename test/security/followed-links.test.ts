@@ -122,3 +122,147 @@ describe('the end of a followed chain is never resolved again (third outside rev
     expect(JSON.parse(out.stdout)).toEqual({ armed: false, secret: 'precious', end: 'WRITTEN BY ROOT' });
   });
 });
+
+describe.skipIf(!isLinux || !isRoot)("another user's link in a directory component (tenth outside review)", () => {
+  // Only the chain of links at the last name was checked; the directory part was resolved with
+  // realpath() unchecked, and the real path then opened: nobody's link planted in a sticky
+  // directory as a directory component led root's write into a root-only directory, and the
+  // kernel's protected_symlinks never saw the link. Every link on the way is now checked.
+  let s: ReturnType<typeof scratch>;
+  let shared: string;
+  let etc: string;
+  let passwd: string;
+  let dirlink: string;
+  beforeAll(() => {
+    s = scratch();
+    fs.chmodSync(s.dir, 0o755);
+    shared = path.join(s.dir, 'tmp');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1777);
+    etc = path.join(s.dir, 'etc');
+    fs.mkdirSync(etc, { mode: 0o755 });
+    passwd = path.join(etc, 'passwd');
+    fs.writeFileSync(passwd, 'root:x:0:0');
+    dirlink = path.join(shared, 'dirlink');
+    const r = runAsNobody(`fs.symlinkSync(${JSON.stringify(etc)}, ${JSON.stringify(dirlink)}); console.log(fs.lstatSync(${JSON.stringify(dirlink)}).uid)`);
+    expect(r.stdout.trim()).toBe(String(NOBODY));
+  });
+  afterAll(() => s.remove());
+
+  const ways: [string, (p: string) => Promise<void>][] = [
+    ['securetemp/write-file-atomic', (p) => dropIn(p, 'owned')],
+    ['securetemp/write-file-atomic sync', async (p) => dropIn.sync(p, 'owned')],
+    ['writeFileAtomic followSymlinks', (p) => tempfile.writeFileAtomic(p, 'owned', { followSymlinks: true })],
+    ['writeFileAtomicSync followSymlinks', async (p) => tempfile.writeFileAtomicSync(p, 'owned', { followSymlinks: true })],
+  ];
+
+  it.each(ways)('%s: the planted directory link is refused (EACCES), the file behind it untouched', async (_, write) => {
+    await expect(write(path.join(dirlink, 'passwd'))).rejects.toMatchObject({ code: 'EACCES', syscall: 'open', path: dirlink });
+    expect(fs.readFileSync(passwd, 'utf8')).toBe('root:x:0:0');
+    expect(ls(etc)).toEqual(['passwd']);
+  });
+
+  it.each(ways)("%s: root's own link through the planted directory link is refused too", async (_, write) => {
+    const mine = path.join(s.dir, 'rootlink');
+    fs.symlinkSync(path.join(dirlink, 'passwd'), mine);
+    try {
+      await expect(write(mine)).rejects.toMatchObject({ code: 'EACCES', path: dirlink });
+      expect(fs.readFileSync(passwd, 'utf8')).toBe('root:x:0:0');
+      expect(fs.lstatSync(mine).isSymbolicLink()).toBe(true);
+    } finally {
+      fs.unlinkSync(mine);
+    }
+  });
+
+  it.each(ways)("%s: root's own directory link in the shared directory is followed, as the kernel would", async (_, write) => {
+    const mine = path.join(shared, 'rootdir');
+    fs.symlinkSync(etc, mine);
+    try {
+      await write(path.join(mine, 'passwd'));
+      expect([fs.readFileSync(passwd, 'utf8'), fs.lstatSync(mine).isSymbolicLink(), ls(etc)]).toEqual(['owned', true, ['passwd']]);
+    } finally {
+      fs.unlinkSync(mine);
+      fs.writeFileSync(passwd, 'root:x:0:0');
+    }
+  });
+
+  it.each(ways)('%s: a loop of directory links is ELOOP', async (_, write) => {
+    const a = path.join(s.dir, 'loop-a');
+    const b = path.join(s.dir, 'loop-b');
+    fs.symlinkSync(path.join(b, 'x'), a);
+    fs.symlinkSync(path.join(a, 'x'), b);
+    try {
+      await expect(write(path.join(a, 'f'))).rejects.toMatchObject({ code: 'ELOOP' });
+    } finally {
+      fs.unlinkSync(a);
+      fs.unlinkSync(b);
+    }
+  });
+});
+
+describe.runIf(isLinux)('the directory written in is the one checked (tenth outside review)', () => {
+  // After the path is resolved and every link on it checked, the temp file is created and
+  // renamed through a handle of the directory; that handle must be of the directory checked. A
+  // directory swapped for a link after the check (deterministically here: right after the last
+  // name was looked at) is refused rather than written through.
+  let s: ReturnType<typeof scratch>;
+  beforeAll(() => {
+    s = scratch();
+  });
+  afterAll(() => s.remove());
+
+  it.each(['sync', 'async'])('%s: a directory swapped for a link after the check is not written in', async (how) => {
+    const dir = fs.mkdtempSync(path.join(s.dir, `${how}-`));
+    fs.mkdirSync(path.join(dir, 'sub'));
+    fs.mkdirSync(path.join(dir, 'victim'));
+    fs.writeFileSync(path.join(dir, 'sub', 'file'), 'old');
+    fs.writeFileSync(path.join(dir, 'victim', 'file'), 'precious');
+    fs.symlinkSync('sub', path.join(dir, 'link'));
+    const code = `const fs = require('fs'); const path = require('path');
+      const { writeFileAtomicSync, writeFileAtomic } = require('./dist/index.js');
+      const dir = process.argv[1], end = path.join(dir, 'sub', 'file');
+      const swap = () => { fs.renameSync(path.join(dir, 'sub'), path.join(dir, 'away')); fs.symlinkSync('victim', path.join(dir, 'sub')); };
+      let armed = true;
+      const lstatSync = fs.lstatSync, lstat = fs.promises.lstat;
+      fs.lstatSync = function (p, o) { const r = lstatSync.call(fs, p, o); if (armed && p === end) { armed = false; swap(); } return r; };
+      fs.promises.lstat = async function (p, o) { const r = await lstat.call(fs.promises, p, o); if (armed && p === end) { armed = false; swap(); } return r; };
+      (async () => {
+        let err = null;
+        try { ${how === 'sync' ? 'writeFileAtomicSync' : 'await writeFileAtomic'}(path.join(dir, 'link', 'file'), 'WRITTEN', { followSymlinks: true }); } catch (e) { err = e.code; }
+        console.log(JSON.stringify({ armed, err, victim: fs.readdirSync(path.join(dir, 'victim')).map((n) => n + ':' + fs.readFileSync(path.join(dir, 'victim', n), 'utf8')) }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const out = spawnSync(process.execPath, ['-e', code, dir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toEqual({ armed: false, err: 'EAGAIN', victim: ['file:precious'] });
+  });
+});
+
+describe.runIf(isLinux)('links resolved one name at a time (tenth outside review)', () => {
+  let s: ReturnType<typeof scratch>;
+  beforeAll(() => {
+    s = scratch();
+  });
+  afterAll(() => s.remove());
+
+  it.each(['sync', 'async'])('%s: a backslash in a link target is part of a name on POSIX, not a separator', async (how) => {
+    const dir = fs.mkdtempSync(path.join(s.dir, `${how}-`));
+    fs.writeFileSync(path.join(dir, 'a\\b'), 'old');
+    fs.symlinkSync('a\\b', path.join(dir, 'link'));
+    const at = path.join(dir, 'link');
+    if (how === 'sync') tempfile.writeFileAtomicSync(at, 'new', { followSymlinks: true });
+    else await tempfile.writeFileAtomic(at, 'new', { followSymlinks: true });
+    expect([fs.readFileSync(path.join(dir, 'a\\b'), 'utf8'), fs.lstatSync(at).isSymbolicLink(), ls(dir)]).toEqual(['new', true, ['a\\b', 'link']]);
+  });
+
+  it.each(['sync', 'async'])("%s: '..' in a link target is taken from the link's real directory, as the kernel does", async (how) => {
+    const dir = fs.mkdtempSync(path.join(s.dir, `${how}-`));
+    fs.mkdirSync(path.join(dir, 'real', 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'real', 'f'), 'old');
+    fs.symlinkSync(path.join('real', 'deep'), path.join(dir, 'd'));
+    fs.symlinkSync(path.join('..', 'f'), path.join(dir, 'real', 'deep', 'up'));
+    const at = path.join(dir, 'd', 'up');
+    if (how === 'sync') tempfile.writeFileAtomicSync(at, 'new', { followSymlinks: true });
+    else await tempfile.writeFileAtomic(at, 'new', { followSymlinks: true });
+    expect([fs.readFileSync(path.join(dir, 'real', 'f'), 'utf8'), ls(path.join(dir, 'real')), ls(dir)]).toEqual(['new', ['deep', 'f'], ['d', 'real']]);
+  });
+});
