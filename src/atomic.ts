@@ -194,8 +194,12 @@ function splitNames(p: string): string[] {
 
 /**
  * Resolves `given` (absolute) one name at a time, each link met checked with untrusted() against
- * the directory it is in (real, as resolved so far) before it is read. Null: nothing to follow
- * (no link met), or the path does not resolve (written as given, as write-file-atomic does).
+ * the directory it is in (real, as resolved so far) before it is read. The answer is always the
+ * directory checked (its identity, for the write to compare with the handle it opens) and the
+ * name in it: a path written "as given" is opened again by the kernel, which follows whatever
+ * link another user put on the way meanwhile (eleventh outside review: a directory missing at
+ * the walk and a link at the write, 4-32 calls). Null only where the write fails anyway (a path
+ * ending in '..' or at the root). A name missing on the way is ENOENT, a file on the way ENOTDIR.
  */
 function* walk(given: string): Generator<Ask, Walked, fs.Stats | string | undefined> {
   let done = path.parse(given).root;
@@ -203,7 +207,15 @@ function* walk(given: string): Generator<Ask, Walked, fs.Stats | string | undefi
   const rest = splitNames(given);
   let links = 0;
   let givenLeft = rest.length; // the given path's names are the last of `rest`
-  let lastIsLink = false; // the given path's last name is a link: a dangling one is replaced
+  // the given path's last name is a link: where it is, for a dangling one to be replaced there
+  let lastLink: { dir: string; name: string; id: fs.Stats } | null = null;
+  const missing = () => systemError('ENOENT', 'open', given);
+  const doneDir = function* (): Generator<Ask, fs.Stats, fs.Stats | string | undefined> {
+    if (doneSt === undefined) doneSt = (yield { op: 'lstat', p: done }) as fs.Stats | undefined;
+    if (doneSt === undefined) throw missing();
+    if (!doneSt.isDirectory()) throw systemError('ENOTDIR', 'open', given);
+    return doneSt;
+  };
   while (rest.length > 0) {
     const ofGiven = rest.length === givenLeft;
     const n = rest.shift() as string;
@@ -216,18 +228,17 @@ function* walk(given: string): Generator<Ask, Walked, fs.Stats | string | undefi
     const at = path.join(done, n);
     const st = (yield { op: 'lstat', p: at }) as fs.Stats | undefined;
     if (st === undefined) {
-      // Nothing there yet: a new file in the directory checked. A dangling link: written as given.
-      if (rest.length > 0 || lastIsLink || links === 0) return null;
-      if (doneSt === undefined) doneSt = (yield { op: 'lstat', p: done }) as fs.Stats | undefined;
-      if (doneSt === undefined || !doneSt.isDirectory()) return null;
-      return { dir: done, name: n, id: doneSt };
+      if (rest.length > 0) throw missing();
+      // A dangling link at the given name: replaced where it is, as write-file-atomic does.
+      if (lastLink !== null) return lastLink;
+      // Nothing there yet: a new file in the directory checked.
+      return { dir: done, name: n, id: yield* doneDir() };
     }
     if (st.isSymbolicLink()) {
-      if (ofGiven && givenLeft === 0) lastIsLink = true;
       if (++links > MAX_LINKS) throw systemError('ELOOP', 'open', given);
-      if (doneSt === undefined) doneSt = (yield { op: 'lstat', p: done }) as fs.Stats | undefined;
-      if (doneSt === undefined) return null;
-      if (untrusted(st, doneSt)) throw refusedLink(at);
+      const dirSt = yield* doneDir();
+      if (untrusted(st, dirSt)) throw refusedLink(at);
+      if (ofGiven && givenLeft === 0) lastLink = { dir: done, name: n, id: dirSt };
       const target = (yield { op: 'readlink', p: at }) as string;
       if (!sameLink(st, (yield { op: 'lstat', p: at }) as fs.Stats | undefined)) throw swappedLink(at);
       if (path.isAbsolute(target)) {
@@ -238,17 +249,14 @@ function* walk(given: string): Generator<Ask, Walked, fs.Stats | string | undefi
       continue;
     }
     if (rest.length === 0) {
-      // The last name, not a link: never looked at again.
-      if (links === 0) return null; // no link on the way: the path as given
-      if (doneSt === undefined) doneSt = (yield { op: 'lstat', p: done }) as fs.Stats | undefined;
-      if (doneSt === undefined || !doneSt.isDirectory()) return null;
-      return { dir: done, name: n, id: doneSt };
+      // The last name, not a link: never looked at again; the write goes through its directory.
+      return { dir: done, name: n, id: yield* doneDir() };
     }
-    if (!st.isDirectory()) return null; // ENOTDIR: the write reports it
+    if (!st.isDirectory()) throw systemError('ENOTDIR', 'open', given);
     done = at;
     doneSt = st;
   }
-  return null; // ends in '..' or at the root: as given, the write reports it
+  return null; // ends in '..' or at the root: the write reports it
 }
 
 function lstatOrNot(p: string): fs.Stats | undefined {

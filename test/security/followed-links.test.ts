@@ -266,3 +266,66 @@ describe.runIf(isLinux)('links resolved one name at a time (tenth outside review
     expect([fs.readFileSync(path.join(dir, 'real', 'f'), 'utf8'), ls(path.join(dir, 'real')), ls(dir)]).toEqual(['new', ['deep', 'f'], ['d', 'real']]);
   });
 });
+
+// Eleventh outside review: the walk of the tenth's fix wrote "as given" when it met no link, and
+// the addon then opened the directory by path: another user who put its link on the way after
+// the walk (a directory component absent at the walk, a link at the write) got root's write
+// wherever it pointed, in 4-32 calls (sync, async, the core's followSymlinks). Now the walk
+// always answers with the directory it checked, and the write compares the handle it opens
+// with it (EAGAIN), link or not; a name missing on the way is ENOENT at the walk.
+describe.skipIf(!isLinux || !isRoot)('a directory component that becomes another user\'s link after the walk', () => {
+  let s: ReturnType<typeof scratch>;
+  beforeAll(() => {
+    s = scratch();
+    fs.chmodSync(s.dir, 0o755);
+  });
+  afterAll(() => s.remove());
+
+  // nobody flips `link` between absent and a link to `target`, as fast as it can
+  const FLIPPER = `const fs = require('fs'); const [l, t] = process.argv.slice(1);
+    for (;;) { try { fs.symlinkSync(t, l); } catch {} try { fs.unlinkSync(l); } catch {} }`;
+  it.each([
+    ['securetemp/write-file-atomic, sync', 'sync'],
+    ['securetemp/write-file-atomic, async', 'async'],
+    ['writeFileAtomicSync({followSymlinks: true})', 'core'],
+  ])('%s: 1,500 writes while nobody flips the link: the directory it points at is never written', async (_name, how) => {
+    const base = fs.mkdtempSync(path.join(s.dir, 'race-'));
+    fs.chmodSync(base, 0o755);
+    const shared = path.join(base, 'tmp');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1777);
+    const etc = path.join(base, 'etc');
+    fs.mkdirSync(etc, { mode: 0o755 });
+    const victim = path.join(etc, 'passwd');
+    fs.writeFileSync(victim, 'ORIGINAL\n');
+    const link = path.join(shared, 'app');
+    const { spawn } = await import('node:child_process');
+    const flipper = spawn('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, '-e', FLIPPER, link, etc], { stdio: 'ignore' });
+    const exited = new Promise((r) => flipper.once('exit', r));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const target = path.join(link, 'passwd');
+      const codes: Record<string, number> = {};
+      for (let i = 0; i < 1500; i++) {
+        try {
+          if (how === 'sync') dropIn.sync(target, 'PWNED\n');
+          else if (how === 'async') await dropIn(target, 'PWNED\n');
+          else tempfile.writeFileAtomicSync(target, 'PWNED\n', { followSymlinks: true });
+          codes.ok = (codes.ok ?? 0) + 1;
+        } catch (e) {
+          const c = (e as NodeJS.ErrnoException).code ?? String(e);
+          codes[c] = (codes[c] ?? 0) + 1;
+        }
+        expect(fs.readFileSync(victim, 'utf8'), `call ${i}: ${JSON.stringify(codes)}`).toBe('ORIGINAL\n');
+      }
+      expect(ls(etc)).toEqual(['passwd']);
+      // every call met the link (refused) or nothing (ENOENT): none was written anywhere
+      expect(Object.keys(codes).sort()).toEqual(expect.arrayContaining(['EACCES', 'ENOENT']));
+      expect(codes.ok ?? 0).toBe(0);
+      expect(flipper.exitCode, 'the flipper ran all along').toBe(null);
+    } finally {
+      flipper.kill('SIGKILL');
+      await exited;
+    }
+  }, 60_000);
+});
