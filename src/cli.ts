@@ -273,22 +273,27 @@ function make(o: Options, t: Template): string | null {
 }
 
 /**
- * -p DIR or $TMPDIR as given, unless the path goes through a symbolic link: then the directory
- * it leads to now. Creation goes through a handle of the directory reached either way, but the
- * printed name is what a script uses afterwards, by name: through a link, whoever owns the link
- * (or a directory on the way) can repoint it, and the script's later writes go where they
- * choose (tenth outside review: another user's link as TMPDIR). A path that does not resolve is
- * left as given, for creation to report.
+ * The template with its directory as it resolves now, where it goes through a symbolic link (as
+ * given otherwise: GNU's output), or the error that resolving it gave. Creation goes through a
+ * handle of the directory either way, but the printed name is what a script uses afterwards, by
+ * name: through a link, whoever owns the link (or a directory on the way) can repoint it, and
+ * the script's later writes go where they choose (tenth and eleventh outside reviews: another
+ * user's link as TMPDIR, as -p DIR, or in the template's own directory part; a link dangling when
+ * looked at and repointed before the creation). A directory that does not resolve is not created
+ * in: creation would have failed the same way a moment earlier.
  */
-function resolvedDir(d: string | undefined): string | undefined {
-  if (!d || process.platform === 'win32') return d;
+function resolvedTemplate(t: Template): Template | Error {
+  if (t.dir === '.' || process.platform === 'win32') return t;
   let real: string;
   try {
-    real = fs.realpathSync(d);
-  } catch {
-    return d;
+    real = fs.realpathSync(t.dir);
+  } catch (e) {
+    return e as Error;
   }
-  return real === path.resolve(d) ? d : real;
+  if (real === path.resolve(t.dir)) return t;
+  const base = tpl().lastComponentStart(t.path);
+  const dir = real.endsWith('/') ? real : `${real}/`;
+  return { ...t, path: dir + t.path.slice(base), xStart: t.xStart - base + dir.length, dir };
 }
 
 /** The created path for removal and for COMMAND: absolute, without trailing slashes. */
@@ -439,15 +444,24 @@ function main(argv: readonly string[]): void {
       template: o.operands[0],
       suffix: o.suffix,
       useDir: o.useDir,
-      dirArg: resolvedDir(o.dirArg),
+      dirArg: o.dirArg,
       deprecatedT: o.deprecatedT,
-      tmpdirEnv: resolvedDir(process.env.TMPDIR),
+      tmpdirEnv: process.env.TMPDIR,
     });
   } catch (e) {
     if (!(e instanceof tpl().TemplateError)) throw e;
     warn(e.message);
     process.exitCode = 1;
     return;
+  }
+  if (!o.dryRun) {
+    const r = resolvedTemplate(t);
+    if (r instanceof Error) {
+      if (!o.quiet) warn(`failed to create ${o.directory ? 'directory' : 'file'} via template '${t.path}': ${reason(r)}`);
+      process.exitCode = 1;
+      return;
+    }
+    t = r;
   }
   if (o.command !== undefined) {
     runThenRemove(o, t, o.command);

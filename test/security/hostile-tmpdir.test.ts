@@ -202,6 +202,67 @@ describe('TMPDIR through a symbolic link', () => {
   });
 });
 
+// Eleventh outside review: the tenth's fix resolved -p DIR and TMPDIR only, and kept them as given
+// when they did not resolve: a link in the template's own directory part, and a link dangling
+// when looked at and repointed at root's directory before the creation, still printed names
+// through the link. Now the template's whole directory is resolved once, and a directory that
+// does not resolve is not created in.
+describe('the command line: a link anywhere in the directory part of the template', () => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...args], { cwd: s.dir, env, encoding: 'utf8' });
+
+  it('in the template (absolute, or relative to -p DIR): the name printed is through the directory it led to', () => {
+    const real = path.join(s.dir, 'tpl-real');
+    fs.mkdirSync(real, { mode: 0o700 });
+    const base = path.join(s.dir, 'tpl-base');
+    fs.mkdirSync(base, { mode: 0o755 });
+    fs.symlinkSync(real, path.join(base, 'app'));
+    const made: string[] = [];
+    for (const args of [['-p', base, 'app/x.XXXXXX'], [path.join(base, 'app', 'y.XXXXXX')], ['-d', `${path.join(base, 'app')}//z.XXXXXX`]]) {
+      const r = cli(args);
+      expect(r.stderr, args.join(' ')).toBe('');
+      const p = r.stdout.trim();
+      expect(path.dirname(p), args.join(' ')).toBe(real);
+      made.push(p);
+    }
+    for (const p of made) fs.rmSync(p, { recursive: true });
+    expect(ls(real)).toEqual([]);
+  });
+
+  it.runIf(isRoot)('nobody flips its link between dangling and root\'s directory: no name is ever printed through it', async () => {
+    const home = path.join(s.dir, 'flip-home');
+    fs.mkdirSync(home, { mode: 0o755 });
+    fs.chownSync(home, NOBODY, NOBODY);
+    const rootDir = path.join(s.dir, 'flip-root');
+    fs.mkdirSync(rootDir, { mode: 0o700 });
+    const link = path.join(home, 'link');
+    // each state held about a millisecond: dangling, then root's directory
+    const FLIP = `const fs = require('fs'); const [l, t, n] = process.argv.slice(1);
+      const nap = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      for (;;) { try { fs.unlinkSync(l); } catch {} try { fs.symlinkSync(n, l); } catch {} nap();
+                 try { fs.unlinkSync(l); } catch {} try { fs.symlinkSync(t, l); } catch {} nap(); }`;
+    const { spawn } = await import('node:child_process');
+    const flipper = spawn('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, '-e', FLIP, link, rootDir, path.join(home, 'nowhere')], { stdio: 'ignore' });
+    const exited = new Promise((r) => flipper.once('exit', r));
+    const printed: string[] = [];
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 40; i++) {
+        const r = cli(['-q', '-p', link]);
+        if (r.status === 0) printed.push(r.stdout.trim());
+      }
+      expect(flipper.exitCode, 'the flipper ran all along').toBe(null);
+    } finally {
+      flipper.kill('SIGKILL');
+      await exited;
+    }
+    expect(printed.length, 'some creations happened while the link led to root\'s directory').toBeGreaterThan(0);
+    for (const p of printed) expect(path.dirname(p)).toBe(rootDir);
+    for (const p of printed) fs.rmSync(p);
+    expect(ls(rootDir)).toEqual([]);
+  }, 60_000);
+});
+
 // Tenth outside review: Node decodes the command line and the environment as UTF-8, and bytes
 // that are not (a directory named "a\xff") become U+FFFD, whose UTF-8 bytes name another
 // directory, one another user can make beside the one meant in a shared directory: root's files
