@@ -74,9 +74,7 @@ function refused(e: unknown): 'fchown' | 'fchmod' | null {
 function without(c: Call, call: 'fchown' | 'fchmod'): Call {
   if (call === 'fchown') return { ...c, options: { ...c.options, chown: { uid: -1, gid: -1 } } };
   const options = { ...c.options };
-  let createMode = 0o666;
-  if (options.permissions !== undefined) createMode = options.permissions & 0o777;
-  else createMode = existingMode(c.path);
+  const createMode = options.permissions !== undefined ? options.permissions & 0o777 : existingMode(c.path);
   delete options.permissions;
   return { ...c, options, umaskMode: true, createMode };
 }

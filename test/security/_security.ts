@@ -1,6 +1,6 @@
 // Shared by the attack suite (test/security/): descriptors, another uid, strace.
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { isLinux, portableBuild, runNode } from '../_helpers';
 
@@ -55,6 +55,25 @@ export function runAsNobody(code: string, opts: Parameters<typeof runNode>[1] = 
      ${code}`,
     opts,
   );
+}
+
+/**
+ * Starts `argv` as nobody (setpriv), to race the test until stop(): an attacker flipping a link
+ * while root works. `running` is false once it has exited on its own (it could not run, or
+ * failed): a race against no one proves nothing.
+ */
+export function startAsNobody(argv: string[]) {
+  const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...argv], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    get running(): boolean {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    async stop(): Promise<void> {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** strace is how the suite watches system calls; CI installs it (.ci/run). Missing it on Linux is a failure, not a skip. */

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ROOT, isRoot, ls, runNode, scratch } from '../_helpers';
-import { NOBODY, runAsNobody } from './_security';
+import { NOBODY, runAsNobody, startAsNobody } from './_security';
 
 let s: ReturnType<typeof scratch>;
 beforeAll(() => {
@@ -241,9 +241,7 @@ describe('the command line: a link anywhere in the directory part of the templat
       const nap = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
       for (;;) { try { fs.unlinkSync(l); } catch {} try { fs.symlinkSync(n, l); } catch {} nap();
                  try { fs.unlinkSync(l); } catch {} try { fs.symlinkSync(t, l); } catch {} nap(); }`;
-    const { spawn } = await import('node:child_process');
-    const flipper = spawn('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, '-e', FLIP, link, rootDir, path.join(home, 'nowhere')], { stdio: 'ignore' });
-    const exited = new Promise((r) => flipper.once('exit', r));
+    const flipper = startAsNobody([process.execPath, '-e', FLIP, link, rootDir, path.join(home, 'nowhere')]);
     const printed: string[] = [];
     try {
       await new Promise((r) => setTimeout(r, 200));
@@ -251,10 +249,9 @@ describe('the command line: a link anywhere in the directory part of the templat
         const r = cli(['-q', '-p', link]);
         if (r.status === 0) printed.push(r.stdout.trim());
       }
-      expect(flipper.exitCode, 'the flipper ran all along').toBe(null);
+      expect(flipper.running, 'the flipper ran all along').toBe(true);
     } finally {
-      flipper.kill('SIGKILL');
-      await exited;
+      await flipper.stop();
     }
     expect(printed.length, 'some creations happened while the link led to root\'s directory').toBeGreaterThan(0);
     for (const p of printed) expect(path.dirname(p)).toBe(rootDir);
